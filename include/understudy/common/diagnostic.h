@@ -1,0 +1,58 @@
+// Diagnostics for the control plane: every configuration problem names the file, the line, the
+// column and the key path, so an operator can jump straight to it.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace understudy {
+
+struct SourceLocation {
+  std::string file;
+  int line = 0;    // 1-based; 0 = unknown
+  int column = 0;  // 1-based; 0 = unknown
+};
+
+struct Diagnostic {
+  SourceLocation where;
+  std::string key;  // e.g. "zones[0].records[3].value"; may be empty
+  std::string message;
+
+  // "demo.yaml:12:14: zones[0].records[3].value: not a valid IPv4 address '192.0.2.300'"
+  std::string str() const {
+    std::string out = where.file.empty() ? std::string("<config>") : where.file;
+    if (where.line > 0) {
+      out += ':' + std::to_string(where.line);
+      if (where.column > 0) out += ':' + std::to_string(where.column);
+    }
+    out += ": ";
+    if (!key.empty()) out += key + ": ";
+    out += message;
+    return out;
+  }
+};
+
+// Thrown by config loading and zone compilation. Carries every error found, not only the first.
+class ConfigError : public std::runtime_error {
+ public:
+  explicit ConfigError(std::vector<Diagnostic> diagnostics)
+      : std::runtime_error(join(diagnostics)), diagnostics_(std::move(diagnostics)) {}
+  explicit ConfigError(Diagnostic d) : ConfigError(std::vector<Diagnostic>{std::move(d)}) {}
+
+  const std::vector<Diagnostic>& diagnostics() const { return diagnostics_; }
+
+ private:
+  static std::string join(const std::vector<Diagnostic>& ds) {
+    std::string out;
+    for (const auto& d : ds) {
+      if (!out.empty()) out += '\n';
+      out += d.str();
+    }
+    return out;
+  }
+  std::vector<Diagnostic> diagnostics_;
+};
+
+}  // namespace understudy

@@ -1,0 +1,63 @@
+// The serving side (DESIGN.md): N threads, each with its own io_context and its own
+// SO_REUSEPORT UDP socket and TCP acceptor per listen address. Threads only read the current
+// Snapshot; they never lock or log per query.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "understudy/zone/snapshot_holder.h"
+
+namespace understudy::server {
+
+struct ListenSpec {
+  std::string address;  // numeric IPv4/IPv6
+  uint16_t port = 0;    // 0 = OS chooses (the same port is then used for UDP and TCP)
+};
+
+struct ServerOptions {
+  std::vector<ListenSpec> listen;
+  unsigned threads = 1;
+  std::chrono::milliseconds tcp_idle_timeout{10000};
+  unsigned tcp_max_connections = 1024;
+  int udp_receive_buffer = 2 * 1024 * 1024;  // NSD's choice: survives bursts the default drops
+};
+
+struct BoundSocket {
+  std::string protocol;  // "udp" or "tcp"
+  std::string address;   // "127.0.0.1:5353" or "[::1]:5353"
+};
+
+class Server {
+ public:
+  Server(ServerOptions options, const zone::SnapshotHolder& holder);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds every socket (throws std::runtime_error naming the address on failure) and starts the
+  // serving threads.
+  void start();
+  // Stops accepting, lets in-flight TCP answers finish, and joins the threads within `grace`.
+  void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(2000));
+
+  const std::vector<BoundSocket>& bound() const { return bound_; }
+  unsigned tcpConnections() const { return tcp_connections_.load(std::memory_order_relaxed); }
+
+ private:
+  class Worker;
+  ServerOptions options_;
+  const zone::SnapshotHolder& holder_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<std::thread> threads_;
+  std::vector<BoundSocket> bound_;
+  std::atomic<unsigned> tcp_connections_{0};
+  bool started_ = false;
+};
+
+}  // namespace understudy::server

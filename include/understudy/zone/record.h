@@ -1,0 +1,46 @@
+// The zone model as loaded from configuration: plain records in wire format, each remembering
+// where it was written so semantic errors (CNAME beside other data, ...) point at file:line.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "understudy/common/diagnostic.h"
+
+namespace understudy::zone {
+
+struct Record {
+  std::string owner;  // wire format, case as written
+  uint16_t type = 0;
+  uint32_t ttl = 0;
+  std::string rdata;  // wire format, uncompressed
+  SourceLocation where;
+  std::string key;  // config key path, e.g. "zones[0].records[2]"; empty for zone-file records
+};
+
+struct ZoneSource {
+  std::string origin;  // wire format, lowercased
+  std::vector<Record> records;
+  SourceLocation where;
+  std::string key;  // "zones[0]"
+};
+
+// RR type mnemonics ("A", "TYPE65534") via ldns, so every type ldns knows is accepted.
+std::optional<uint16_t> typeFromText(std::string_view text);
+std::string typeToText(uint16_t type);
+
+// RDATA in presentation format -> uncompressed wire format, parsed by ldns. Relative names in the
+// RDATA are completed with `origin` (wire). On failure returns nullopt and a readable reason,
+// e.g. "not a valid IPv4 address '192.0.2.300'".
+std::optional<std::string> parseRdata(uint16_t type, std::string_view text,
+                                      std::string_view origin, std::string* error);
+
+// Imports an RFC 1035 master file with ldns. `origin` is wire format; `default_ttl` applies where
+// the file has no $TTL. Throws ConfigError naming file:line on the first bad line.
+std::vector<Record> importZoneFile(const std::string& path, std::string_view origin,
+                                   uint32_t default_ttl);
+
+}  // namespace understudy::zone

@@ -1,0 +1,71 @@
+// The immutable, query-ready form of every served zone (DESIGN.md "The data"). Built once per
+// config (or health change), published through SnapshotHolder, only read by serving threads.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace understudy::zone {
+
+struct Rrset {
+  uint16_t type = 0;
+  uint32_t ttl = 0;
+  std::vector<std::string> rdatas;  // uncompressed wire RDATA, in configuration order
+};
+
+struct WireNameHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const noexcept;
+};
+
+struct Node {
+  std::string owner;           // wire format, case as configured
+  std::vector<Rrset> rrsets;   // sorted by type; empty for an empty non-terminal
+  const Node* cut = nullptr;   // delegation point at or above this node (never the apex)
+  const Node* wildcard = nullptr;  // the "*.<this>" child, if there is one
+  bool is_apex = false;
+
+  const Rrset* find(uint16_t type) const noexcept {
+    for (const auto& r : rrsets) {
+      if (r.type == type) return &r;
+      if (r.type > type) break;
+    }
+    return nullptr;
+  }
+  bool isDelegation() const noexcept { return cut == this; }
+};
+
+struct Zone {
+  std::string origin;  // wire, lowercased
+  std::unordered_map<std::string, Node, WireNameHash, std::equal_to<>> nodes;  // key: lowercased
+  const Node* apex = nullptr;
+  const Rrset* soa = nullptr;
+  uint32_t negative_ttl = 0;  // RFC 2308 §3: min(SOA TTL, SOA MINIMUM)
+  size_t record_count = 0;
+
+  const Node* find(std::string_view lowered_name) const noexcept {
+    auto it = nodes.find(lowered_name);
+    return it == nodes.end() ? nullptr : &it->second;
+  }
+};
+
+struct ServingOptions {
+  uint16_t edns_udp_size = 1232;  // the most we send over UDP to an EDNS client
+};
+
+struct Snapshot {
+  std::vector<std::unique_ptr<Zone>> zones;
+  std::unordered_map<std::string, const Zone*, WireNameHash, std::equal_to<>> by_origin;
+  ServingOptions options;
+  uint64_t generation = 0;
+
+  // The zone with the longest origin that contains `lowered_name`, or nullptr.
+  const Zone* findZone(std::string_view lowered_name) const noexcept;
+  size_t recordCount() const noexcept;
+};
+
+}  // namespace understudy::zone

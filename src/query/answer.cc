@@ -1,0 +1,349 @@
+#include "understudy/query/answer.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "understudy/dns/message.h"
+#include "understudy/dns/name.h"
+#include "understudy/dns/types.h"
+#include "understudy/dns/writer.h"
+
+namespace understudy::query {
+
+namespace {
+
+using dns::MessageWriter;
+using dns::Section;
+using zone::Node;
+using zone::Rrset;
+using zone::Zone;
+namespace rrtype = dns::rrtype;
+namespace rcode = dns::rcode;
+namespace flag = dns::flag;
+
+// RFC 1034 §3.6.2 allows chains; cap them so a loop (or a very long chain) ends. Knot and BIND
+// use similar small limits.
+constexpr int kMaxCnameChain = 12;
+constexpr size_t kMaxAdditionalTargets = 32;
+
+std::string_view view(const uint8_t* p, size_t n) {
+  return std::string_view(reinterpret_cast<const char*>(p), n);
+}
+
+// A name to look up in its lowercased form, remembering how to write it in the answer.
+struct LookupName {
+  uint8_t lower[dns::kMaxNameLength];
+  size_t len = 0;
+  std::string_view output;  // as it should appear (client's case for the question)
+
+  void set(std::string_view wire) {
+    len = std::min(wire.size(), sizeof(lower));
+    for (size_t i = 0; i < len; ++i) lower[i] = dns::lowerByte(static_cast<uint8_t>(wire[i]));
+    output = wire.substr(0, len);
+  }
+  std::string_view key() const { return view(lower, len); }
+};
+
+// The name inside the RDATA of NS/MX/SRV that wants A/AAAA in the additional section.
+std::string_view additionalTarget(uint16_t type, std::string_view rdata) {
+  size_t offset = 0;
+  if (type == rrtype::kNs) offset = 0;
+  else if (type == rrtype::kMx) offset = 2;
+  else if (type == rrtype::kSrv) offset = 6;
+  else return {};
+  if (rdata.size() <= offset) return {};
+  return rdata.substr(offset);
+}
+
+class Resolver {
+ public:
+  Resolver(const zone::Snapshot& snapshot, const dns::Query& query, Transport transport,
+           MessageWriter& writer)
+      : snapshot_(snapshot), query_(query), transport_(transport), w_(writer) {}
+
+  // Returns the rcode; sets AA/TC through the writer.
+  uint8_t run(const Zone& first_zone) {
+    const Zone* zone = &first_zone;
+    LookupName name;
+    name.len = query_.qname_len;
+    std::memcpy(name.lower, query_.qname_lower, name.len);
+    name.output = view(query_.qname, query_.qname_len);
+    const uint16_t qtype = query_.qtype;
+
+    // RFC 4035 §3.1.4.1: DS lives in the parent; if we also serve the parent, answer from it.
+    if (qtype == rrtype::kDs && name.key() == zone->origin && name.len > 1) {
+      if (const Zone* parent = snapshot_.findZone(dns::parentName(name.key()))) zone = parent;
+    }
+
+    aa_ = true;
+    uint8_t result = rcode::kNoError;
+    for (int step = 0;; ++step) {
+      std::string_view key = name.key();
+      const Node* node = zone->find(key);
+      const Node* closest = node;
+      if (!node) {
+        // Closest encloser: the longest existing ancestor (ENTs exist as nodes).
+        std::string_view up = key;
+        while (!closest && up.size() > zone->origin.size()) {
+          up = dns::parentName(up);
+          closest = zone->find(up);
+        }
+        if (!closest) closest = zone->apex;
+      }
+      const Node* cut = closest->cut;
+      if (cut && !(node && node == cut && qtype == rrtype::kDs)) {
+        referral(*zone, *cut, step == 0);
+        break;
+      }
+      if (!node) {
+        if (closest->wildcard) {
+          node = closest->wildcard;  // RFC 4592 §3.3.1: the source of synthesis
+        } else {
+          result = rcode::kNxDomain;  // RFC 6604: the rcode follows the last name of a chain
+          negative(*zone);
+          break;
+        }
+      }
+      if (qtype == rrtype::kAny) {
+        anyAnswer(*zone, *node, name.output);
+        break;
+      }
+      if (const Rrset* rrset = node->find(qtype)) {
+        if (!answerRrset(*zone, name.output, *rrset)) break;
+        break;
+      }
+      const Rrset* cname = qtype == rrtype::kCname ? nullptr : node->find(rrtype::kCname);
+      if (!cname || cname->rdatas.empty()) {
+        negative(*zone);  // NODATA
+        break;
+      }
+      if (!answerRrset(*zone, name.output, *cname)) break;
+      if (step + 1 >= kMaxCnameChain) break;
+      std::string_view target = cname->rdatas.front();
+      name.set(target);
+      // A loop ends here: a name already answered in this message is not followed again.
+      if (seen(name.key())) break;
+      remember(name.key());
+      const Zone* next = snapshot_.findZone(name.key());
+      if (!next) break;  // target outside our zones: the resolver continues from here
+      zone = next;
+    }
+    writeAdditional();
+    return result;
+  }
+
+  bool aa() const { return aa_; }
+  bool tc() const { return tc_; }
+
+ private:
+  bool answerRrset(const Zone& zone, std::string_view owner, const Rrset& rrset) {
+    MessageWriter::Mark m = w_.mark();
+    for (const auto& rdata : rrset.rdatas) {
+      if (!w_.writeRecord(Section::kAnswer, owner, rrset.type, dns::rrclass::kIn, rrset.ttl,
+                          rdata)) {
+        w_.rollback(m);
+        tc_ = true;  // RFC 2181 §9: the answer is incomplete
+        return false;
+      }
+    }
+    for (const auto& rdata : rrset.rdatas) {
+      std::string_view t = additionalTarget(rrset.type, rdata);
+      if (!t.empty()) addTarget(zone, t);
+    }
+    return true;
+  }
+
+  // RFC 8482 §4.1: over UDP answer ANY with one RRset, so it cannot amplify; over TCP (where the
+  // source address is proven) the whole node, as Knot does.
+  void anyAnswer(const Zone& zone, const Node& node, std::string_view owner) {
+    if (node.rrsets.empty()) {
+      negative(zone);
+      return;
+    }
+    if (transport_ == Transport::kUdp) {
+      answerRrset(zone, owner, node.rrsets.front());
+      return;
+    }
+    for (const auto& rrset : node.rrsets) {
+      if (!answerRrset(zone, owner, rrset)) return;
+    }
+  }
+
+  // NODATA and NXDOMAIN: the SOA in the authority section with the negative TTL (RFC 2308 §3).
+  void negative(const Zone& zone) {
+    if (tc_) return;
+    if (!w_.writeRecord(Section::kAuthority, zone.apex->owner, rrtype::kSoa, dns::rrclass::kIn,
+                        zone.negative_ttl, zone.soa->rdatas.front())) {
+      tc_ = true;
+    }
+  }
+
+  // RFC 1034 §4.3.2 step 3b: NS of the cut in authority, glue in additional, no AA.
+  void referral(const Zone& zone, const Node& cut, bool first) {
+    if (first) aa_ = false;
+    const Rrset* ns = cut.find(rrtype::kNs);
+    if (!ns) return;
+    MessageWriter::Mark m = w_.mark();
+    for (const auto& rdata : ns->rdatas) {
+      if (!w_.writeRecord(Section::kAuthority, cut.owner, rrtype::kNs, dns::rrclass::kIn, ns->ttl,
+                          rdata)) {
+        w_.rollback(m);
+        tc_ = true;
+        return;
+      }
+    }
+    for (const auto& rdata : ns->rdatas) addTarget(zone, rdata, /*glue=*/true);
+  }
+
+  void addTarget(const Zone& zone, std::string_view target, bool glue = false) {
+    if (targets_ == kMaxAdditionalTargets) return;
+    targets_list_[targets_++] = Target{&zone, target, glue};
+  }
+
+  void writeAdditional() {
+    if (tc_) return;
+    for (size_t i = 0; i < targets_; ++i) {
+      const Target& t = targets_list_[i];
+      LookupName name;
+      name.set(t.name);
+      bool duplicate = false;
+      for (size_t j = 0; j < i; ++j) {
+        if (t.zone == targets_list_[j].zone && name.len == targets_list_[j].name.size()) {
+          LookupName other;
+          other.set(targets_list_[j].name);
+          if (other.key() == name.key()) duplicate = true;
+        }
+      }
+      if (duplicate) continue;
+      if (!dns::isSubdomain(name.key(), t.zone->origin)) continue;
+      const Node* node = t.zone->find(name.key());
+      if (!node) continue;
+      // Below a cut only delegation glue is served; a non-glue lookup would leak occluded data.
+      if (node->cut && !t.glue) continue;
+      for (uint16_t type : {rrtype::kA, rrtype::kAaaa}) {
+        const Rrset* rrset = node->find(type);
+        if (!rrset) continue;
+        MessageWriter::Mark m = w_.mark();
+        for (const auto& rdata : rrset->rdatas) {
+          if (!w_.writeRecord(Section::kAdditional, name.output, type, dns::rrclass::kIn,
+                              rrset->ttl, rdata)) {
+            w_.rollback(m);
+            // RFC 9471 §3: glue for in-domain name servers must fit or the response is truncated.
+            if (t.glue && node->cut) tc_ = true;
+            return;
+          }
+        }
+      }
+    }
+  }
+
+  bool seen(std::string_view key) const {
+    for (size_t i = 0; i < chain_len_; ++i) {
+      if (view(chain_[i], chain_sizes_[i]) == key) return true;
+    }
+    return view(query_.qname_lower, query_.qname_len) == key;
+  }
+  void remember(std::string_view key) {
+    if (chain_len_ == kMaxCnameChain) return;
+    std::memcpy(chain_[chain_len_], key.data(), key.size());
+    chain_sizes_[chain_len_++] = key.size();
+  }
+
+  struct Target {
+    const Zone* zone;
+    std::string_view name;
+    bool glue;
+  };
+
+  const zone::Snapshot& snapshot_;
+  const dns::Query& query_;
+  Transport transport_;
+  MessageWriter& w_;
+  bool aa_ = false;
+  bool tc_ = false;
+  Target targets_list_[kMaxAdditionalTargets];
+  size_t targets_ = 0;
+  uint8_t chain_[kMaxCnameChain][dns::kMaxNameLength];
+  size_t chain_sizes_[kMaxCnameChain];
+  size_t chain_len_ = 0;
+};
+
+size_t udpLimit(const dns::Query& q, const zone::ServingOptions& options) {
+  if (!q.has_edns) return dns::kClassicUdpSize;
+  // RFC 6891 §6.2.5: values below 512 are treated as 512.
+  size_t client = std::max<size_t>(q.edns_udp_size, dns::kClassicUdpSize);
+  size_t ours = std::max<size_t>(options.edns_udp_size, dns::kClassicUdpSize);
+  return std::min(client, ours);
+}
+
+}  // namespace
+
+size_t answer(std::span<const uint8_t> request, const zone::Snapshot* snapshot,
+              Transport transport, std::span<uint8_t> out) noexcept {
+  try {
+    dns::Query q;
+    dns::ParseStatus status = dns::parseQuery(request, q);
+    if (status == dns::ParseStatus::kDrop) return 0;
+    static const zone::ServingOptions kDefaults;
+    const zone::ServingOptions& options = snapshot ? snapshot->options : kDefaults;
+
+    size_t limit = transport == Transport::kTcp ? dns::kMaxMessageSize : udpLimit(q, options);
+    MessageWriter w(out.data(), out.size(), limit);
+    // QR set, opcode echoed, RD and CD copied (RFC 1035 §4.1.1, RFC 4035 §3.1.6); RA clear.
+    uint16_t flags = flag::kQr | (q.header.flags & (flag::kOpcodeMask | flag::kRd | flag::kCd));
+    w.setHeader(q.header.id, flags);
+
+    auto finishWith = [&](uint8_t rc) {
+      if (q.qname_len) w.writeQuestion(q.qname, q.qname_len, q.qtype, q.qclass);
+      w.setRcode(rc);
+      return w.finish();
+    };
+    if (status == dns::ParseStatus::kNotImp) return finishWith(rcode::kNotImp);
+    if (status == dns::ParseStatus::kFormErr) return finishWith(rcode::kFormErr);
+
+    if (!w.writeQuestion(q.qname, q.qname_len, q.qtype, q.qclass)) return finishWith(rcode::kFormErr);
+    constexpr size_t kOptSize = 11;
+    if (q.has_edns) w.reserve(kOptSize);
+    auto done = [&](uint8_t rc, uint8_t ext_rcode = 0) {
+      w.setRcode(rc);
+      if (q.has_edns) {
+        w.release(kOptSize);
+        w.writeOpt(options.edns_udp_size, ext_rcode, 0, q.edns_do);
+      }
+      return w.finish();
+    };
+
+    if (q.has_edns && q.edns_version != 0) {
+      // RFC 6891 §6.1.3: BADVERS = 16, carried as 1 in the OPT's extended-rcode field.
+      return done(rcode::kBadVers & 0xf, rcode::kBadVers >> 4);
+    }
+    if (q.has_tsig) return done(rcode::kNotAuth);  // RFC 8945 §5.2.1: no such key here
+    if (q.qclass != dns::rrclass::kIn) return done(rcode::kRefused);
+    switch (q.qtype) {
+      case rrtype::kAxfr:
+      case rrtype::kIxfr:
+        return done(rcode::kRefused);  // zone transfers are not offered (yet)
+      case rrtype::kOpt:
+      case rrtype::kTsig:
+      case rrtype::kTkey:
+        return done(rcode::kFormErr);  // meta-types that cannot be asked for (RFC 6895 §3.1)
+      default:
+        break;
+    }
+    const zone::Zone* zone =
+        snapshot ? snapshot->findZone(view(q.qname_lower, q.qname_len)) : nullptr;
+    if (!zone) return done(rcode::kRefused);  // not ours: no referral upwards (RFC 1034 §4.3.1)
+
+    Resolver resolver(*snapshot, q, transport, w);
+    uint8_t rc = resolver.run(*zone);
+    uint16_t f = w.flags();
+    if (resolver.aa()) f |= flag::kAa;
+    if (resolver.tc()) f |= flag::kTc;
+    w.setFlags(f);
+    return done(rc);
+  } catch (...) {
+    return 0;  // a bug drops this packet, never the daemon
+  }
+}
+
+}  // namespace understudy::query
