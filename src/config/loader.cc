@@ -618,8 +618,13 @@ class Loader {
           } catch (const ConfigError& e) {
             for (const Diagnostic& d : e.diagnostics()) {
               if (d.where.line == 0) {
-                // Cannot open or read it: point at the file: key instead of nowhere.
-                error(*file, key, d.message + " '" + path.string() + "'");
+                // Cannot open or read it: point at the file: key instead of nowhere, and name
+                // the path as resolved ("cannot open zone file 'x': No such file or directory").
+                std::string message = d.message;
+                size_t colon = message.find(": ");
+                if (colon == std::string::npos) colon = message.size();
+                message.insert(colon, " '" + path.string() + "'");
+                error(*file, key, message);
               } else {
                 error(d.where, key, d.message);
               }

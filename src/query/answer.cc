@@ -57,9 +57,8 @@ std::string_view additionalTarget(uint16_t type, std::string_view rdata) {
 
 class Resolver {
  public:
-  Resolver(const zone::Snapshot& snapshot, const dns::Query& query, Transport transport,
-           MessageWriter& writer)
-      : snapshot_(snapshot), query_(query), transport_(transport), w_(writer) {}
+  Resolver(const zone::Snapshot& snapshot, const dns::Query& query, MessageWriter& writer)
+      : snapshot_(snapshot), query_(query), w_(writer) {}
 
   // Returns the rcode; sets AA/TC through the writer.
   uint8_t run(const Zone& first_zone) {
@@ -153,20 +152,14 @@ class Resolver {
     return true;
   }
 
-  // RFC 8482 §4.1: over UDP answer ANY with one RRset, so it cannot amplify; over TCP (where the
-  // source address is proven) the whole node, as Knot does.
+  // RFC 8482 §4.1: answer ANY with one RRset (the lowest type present), so it can never be used
+  // to amplify; Knot does the same over both transports.
   void anyAnswer(const Zone& zone, const Node& node, std::string_view owner) {
     if (node.rrsets.empty()) {
       negative(zone);
       return;
     }
-    if (transport_ == Transport::kUdp) {
-      answerRrset(zone, owner, node.rrsets.front());
-      return;
-    }
-    for (const auto& rrset : node.rrsets) {
-      if (!answerRrset(zone, owner, rrset)) return;
-    }
+    answerRrset(zone, owner, node.rrsets.front());
   }
 
   // NODATA and NXDOMAIN: the SOA in the authority section with the negative TTL (RFC 2308 §3).
@@ -257,7 +250,6 @@ class Resolver {
 
   const zone::Snapshot& snapshot_;
   const dns::Query& query_;
-  Transport transport_;
   MessageWriter& w_;
   bool aa_ = false;
   bool tc_ = false;
@@ -334,7 +326,7 @@ size_t answer(std::span<const uint8_t> request, const zone::Snapshot* snapshot,
         snapshot ? snapshot->findZone(view(q.qname_lower, q.qname_len)) : nullptr;
     if (!zone) return done(rcode::kRefused);  // not ours: no referral upwards (RFC 1034 §4.3.1)
 
-    Resolver resolver(*snapshot, q, transport, w);
+    Resolver resolver(*snapshot, q, w);
     uint8_t rc = resolver.run(*zone);
     uint16_t f = w.flags();
     if (resolver.aa()) f |= flag::kAa;

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <set>
 #include <memory>
 #include <sstream>
 
@@ -110,9 +111,12 @@ std::string mixCase(const std::string& s) {
 std::vector<DiffQuery> allQueries() {
   using T = ldns_enum_rr_type;
   std::vector<DiffQuery> out;
+  std::set<std::string> seen;
   auto add = [&](const std::string& cat, QuerySpec q, bool tcp = false) {
+    std::string label = labelOf(q, tcp);
+    if (!seen.insert(label).second) return;  // already asked in an earlier category
     q.id = static_cast<uint16_t>(out.size() + 1);
-    out.push_back({cat, labelOf(q, tcp), q, tcp});
+    out.push_back({cat, label, q, tcp});
   };
   auto edns = [](std::string name, uint16_t type, std::optional<uint16_t> udp = 1232) {
     QuerySpec q;

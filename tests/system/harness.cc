@@ -472,10 +472,10 @@ std::optional<Bytes> udpExchange(const std::string& addr, uint16_t port, const B
 }
 
 Bytes frame(const Bytes& msg) {
-  Bytes out;
-  out.push_back(static_cast<uint8_t>(msg.size() >> 8));
-  out.push_back(static_cast<uint8_t>(msg.size() & 0xff));
-  out.insert(out.end(), msg.begin(), msg.end());
+  Bytes out(msg.size() + 2);
+  out[0] = static_cast<uint8_t>(msg.size() >> 8);
+  out[1] = static_cast<uint8_t>(msg.size() & 0xff);
+  std::copy(msg.begin(), msg.end(), out.begin() + 2);
   return out;
 }
 

@@ -1,0 +1,443 @@
+// The answer engine, bytes in / bytes out, against a fixture snapshot. Responses are decoded with
+// ldns, an independent parser, so an encoding bug cannot hide behind our own reader.
+#include "understudy/query/answer.h"
+
+#include <gtest/gtest.h>
+#include <ldns/ldns.h>
+
+#include <algorithm>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "understudy/config/config.h"
+#include "understudy/zone/compile.h"
+
+namespace understudy::query {
+namespace {
+
+constexpr const char* kFixture = R"(
+server: { listen: ["127.0.0.1:0"], edns_udp_size: 1232 }
+zones:
+  - name: example.test
+    default_ttl: 3600
+    soa: { mname: ns1, rname: hostmaster, serial: 7, minimum: 300, ttl: 600 }
+    records:
+      - { name: "@", type: NS, values: [ns1, ns2.other.test.] }
+      - { name: ns1, type: A, value: 192.0.2.53 }
+      - { name: ns1, type: AAAA, value: "2001:db8::53" }
+      - { name: "@", type: MX, values: ["10 mail", "20 mx.other.test."] }
+      - { name: mail, type: A, value: 192.0.2.25 }
+      - { name: www, type: A, ttl: 300, value: 192.0.2.1 }
+      - { name: www, type: AAAA, ttl: 300, value: "2001:db8::1" }
+      - { name: alias, type: CNAME, value: www }
+      - { name: chain1, type: CNAME, value: chain2 }
+      - { name: chain2, type: CNAME, value: www }
+      - { name: dangling, type: CNAME, value: missing }
+      - { name: outside, type: CNAME, value: www.elsewhere.test. }
+      - { name: loop1, type: CNAME, value: loop2 }
+      - { name: loop2, type: CNAME, value: loop1 }
+      - { name: a.b.c, type: TXT, value: '"deep"' }
+      - { name: "*.wild", type: A, value: 192.0.2.99 }
+      - { name: "*.wild", type: TXT, value: '"wild"' }
+      - { name: exists.wild, type: AAAA, value: "2001:db8::99" }
+      - { name: "*.wc", type: CNAME, value: www }
+      - { name: _sip._udp, type: SRV, value: "10 60 5060 sip" }
+      - { name: sip, type: AAAA, value: "2001:db8::5060" }
+      - { name: sub, type: NS, values: [ns.sub, ns.other.test.] }
+      - { name: sub, type: DS, value: "12345 13 2 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" }
+      - { name: ns.sub, type: A, value: 192.0.2.200 }
+      - { name: nods, type: NS, value: ns.nods }
+      - { name: ns.nods, type: A, value: 192.0.2.201 }
+      - { name: big, type: TXT, values: [ {BIG} ] }
+  - name: other.test
+    records:
+      - { name: www, type: A, value: 198.51.100.1 }
+)";
+
+std::string fixtureYaml() {
+  std::string yaml = kFixture;
+  std::string values;
+  for (int i = 0; i < 40; ++i) {
+    if (i) values += ", ";
+    values += "'\"record number " + std::to_string(i) + " with some padding to make it long\"'";
+  }
+  yaml.replace(yaml.find("{BIG}"), 5, values);
+  return yaml;
+}
+
+const zone::Snapshot& fixture() {
+  static std::shared_ptr<const zone::Snapshot> snapshot = [] {
+    config::Config c = config::loadString(fixtureYaml(), "fixture.yaml");
+    zone::ServingOptions options;
+    options.edns_udp_size = c.server.edns_udp_size;
+    return zone::compile(c.zones, options);
+  }();
+  return *snapshot;
+}
+
+struct QueryOptions {
+  bool edns = true;
+  uint16_t udp_size = 1232;
+  uint8_t edns_version = 0;
+  uint16_t qclass = LDNS_RR_CLASS_IN;
+  ldns_pkt_opcode opcode = LDNS_PACKET_QUERY;
+  Transport transport = Transport::kUdp;
+};
+
+struct Response {
+  size_t size = 0;
+  std::vector<uint8_t> wire;
+  ldns_pkt* pkt = nullptr;
+  ~Response() {
+    if (pkt) ldns_pkt_free(pkt);
+  }
+  ldns_pkt_rcode rcode() const { return ldns_pkt_get_rcode(pkt); }
+  bool aa() const { return ldns_pkt_aa(pkt); }
+  bool tc() const { return ldns_pkt_tc(pkt); }
+  std::vector<std::string> section(ldns_rr_list* list) const {
+    std::vector<std::string> out;
+    for (size_t i = 0; i < ldns_rr_list_rr_count(list); ++i) {
+      char* s = ldns_rr2str(ldns_rr_list_rr(list, i));
+      std::string line(s);
+      free(s);
+      while (!line.empty() && line.back() == '\n') line.pop_back();
+      for (auto& c : line) c = c == '\t' ? ' ' : c;
+      out.push_back(line);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+  std::vector<std::string> answer() const { return section(ldns_pkt_answer(pkt)); }
+  std::vector<std::string> authority() const { return section(ldns_pkt_authority(pkt)); }
+  std::vector<std::string> additional() const { return section(ldns_pkt_additional(pkt)); }
+};
+
+std::unique_ptr<Response> ask(const std::string& name, ldns_rr_type type, QueryOptions o = {}) {
+  ldns_rdf* qname = ldns_dname_new_frm_str(name.c_str());
+  ldns_pkt* q = ldns_pkt_query_new(qname, type, static_cast<ldns_rr_class>(o.qclass), LDNS_RD);
+  ldns_pkt_set_id(q, 4242);
+  ldns_pkt_set_opcode(q, o.opcode);
+  if (o.edns) {
+    ldns_pkt_set_edns_udp_size(q, o.udp_size);
+    ldns_pkt_set_edns_version(q, o.edns_version);
+    ldns_pkt_set_edns_do(q, false);
+    // ldns only emits OPT when some EDNS field is non-default; udp size always is here.
+  }
+  uint8_t* wire = nullptr;
+  size_t wire_len = 0;
+  EXPECT_EQ(ldns_pkt2wire(&wire, q, &wire_len), LDNS_STATUS_OK);
+  ldns_pkt_free(q);
+  auto r = std::make_unique<Response>();
+  r->wire.resize(kMaxResponseSize);
+  r->size = answer(std::span<const uint8_t>(wire, wire_len), &fixture(), o.transport, r->wire);
+  free(wire);
+  r->wire.resize(r->size);
+  if (r->size) {
+    EXPECT_EQ(ldns_wire2pkt(&r->pkt, r->wire.data(), r->size), LDNS_STATUS_OK);
+  }
+  return r;
+}
+
+using Lines = std::vector<std::string>;
+
+TEST(Answer, PositiveAnswerIsAuthoritativeWithTtl) {
+  auto r = ask("www.example.test.", LDNS_RR_TYPE_A);
+  ASSERT_TRUE(r->pkt);
+  EXPECT_EQ(r->rcode(), LDNS_RCODE_NOERROR);
+  EXPECT_TRUE(r->aa());
+  EXPECT_FALSE(ldns_pkt_ra(r->pkt));
+  EXPECT_TRUE(ldns_pkt_rd(r->pkt));
+  EXPECT_EQ(ldns_pkt_id(r->pkt), 4242);
+  EXPECT_EQ(r->answer(), Lines{"www.example.test. 300 IN A 192.0.2.1"});
+  EXPECT_TRUE(r->authority().empty());
+}
+
+TEST(Answer, EchoesQuestionCase) {
+  auto r = ask("WwW.ExAmPlE.TeSt.", LDNS_RR_TYPE_A);
+  ASSERT_TRUE(r->pkt);
+  // The question name starts at offset 12, exactly as sent.
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(r->wire.data()) + 13, 3), "WwW");
+  EXPECT_EQ(r->answer().size(), 1u);
+}
+
+TEST(Answer, NoDataHasSoaWithNegativeTtl) {
+  auto r = ask("www.example.test.", LDNS_RR_TYPE_MX);
+  EXPECT_EQ(r->rcode(), LDNS_RCODE_NOERROR);
+  EXPECT_TRUE(r->aa());
+  EXPECT_TRUE(r->answer().empty());
+  // RFC 2308: min(SOA TTL 600, MINIMUM 300) = 300.
+  EXPECT_EQ(r->authority(),
+            Lines{"example.test. 300 IN SOA ns1.example.test. hostmaster.example.test. 7 3600 "
+                  "600 1209600 300"});
+}
+
+TEST(Answer, NxDomainHasSoa) {
+  auto r = ask("nope.example.test.", LDNS_RR_TYPE_A);
+  EXPECT_EQ(r->rcode(), LDNS_RCODE_NXDOMAIN);
+  EXPECT_TRUE(r->aa());
+  ASSERT_EQ(r->authority().size(), 1u);
+  EXPECT_NE(r->authority()[0].find("SOA"), std::string::npos);
+}
+
+TEST(Answer, EmptyNonTerminalIsNoData) {
+  for (const char* name : {"b.c.example.test.", "c.example.test."}) {
+    auto r = ask(name, LDNS_RR_TYPE_A);
+    EXPECT_EQ(r->rcode(), LDNS_RCODE_NOERROR) << name;
+    EXPECT_TRUE(r->answer().empty()) << name;
+    EXPECT_EQ(r->authority().size(), 1u) << name;
+  }
+}
+
+TEST(Answer, CnameIsFollowedWithinTheZone) {
+  auto r = ask("alias.example.test.", LDNS_RR_TYPE_A);
+  EXPECT_EQ(r->rcode(), LDNS_RCODE_NOERROR);
+  EXPECT_TRUE(r->aa());
+  EXPECT_EQ(r->answer(), (Lines{"alias.example.test. 3600 IN CNAME www.example.test.",
+                                "www.example.test. 300 IN A 192.0.2.1"}));
+}
+
+TEST(Answer, CnameQueryIsNotFollowed) {
+  auto r = ask("alias.example.test.", LDNS_RR_TYPE_CNAME);
+  EXPECT_EQ(r->answer(), Lines{"alias.example.test. 3600 IN CNAME www.example.test."});
+}
+
+TEST(Answer, CnameChainAcrossZonesWeServe) {
+  auto r = ask("chain1.example.test.", LDNS_RR_TYPE_AAAA);
+  EXPECT_EQ(r->answer(), (Lines{"chain1.example.test. 3600 IN CNAME chain2.example.test.",
+                                "chain2.example.test. 3600 IN CNAME www.example.test.",
+                                "www.example.test. 300 IN AAAA 2001:db8::1"}));
+}
+
+TEST(Answer, CnameToMissingNameIsNxDomain) {
+  // RFC 6604 §3: the rcode describes the last name in the chain.
+  auto r = ask("dangling.example.test.", LDNS_RR_TYPE_A);
+  EXPECT_EQ(r->rcode(), LDNS_RCODE_NXDOMAIN);
+  EXPECT_EQ(r->answer(), Lines{"dangling.example.test. 3600 IN CNAME missing.example.test."});
+  EXPECT_EQ(r->authority().size(), 1u);
+}
+
+TEST(Answer, CnameOutOfOurZonesStops) {
+  auto r = ask("outside.example.test.", LDNS_RR_TYPE_A);
+  EXPECT_EQ(r->rcode(), LDNS_RCODE_NOERROR);
+  EXPECT_EQ(r->answer(), Lines{"outside.example.test. 3600 IN CNAME www.elsewhere.test."});
+  EXPECT_TRUE(r->authority().empty());
+}
+
+TEST(Answer, CnameLoopIsCut) {
+  auto r = ask("loop1.example.test.", LDNS_RR_TYPE_A);
+  EXPECT_EQ(r->rcode(), LDNS_RCODE_NOERROR);
+  EXPECT_EQ(r->answer(), (Lines{"loop1.example.test. 3600 IN CNAME loop2.example.test.",
+                                "loop2.example.test. 3600 IN CNAME loop1.example.test."}));
+}
+
+TEST(Answer, WildcardSynthesis) {
+  auto r = ask("anything.wild.example.test.", LDNS_RR_TYPE_A);
+  EXPECT_EQ(r->rcode(), LDNS_RCODE_NOERROR);
+  EXPECT_TRUE(r->aa());
+  EXPECT_EQ(r->answer(), Lines{"anything.wild.example.test. 3600 IN A 192.0.2.99"});
+  auto deep = ask("x.y.wild.example.test.", LDNS_RR_TYPE_TXT);
+  EXPECT_EQ(deep->answer(), Lines{"x.y.wild.example.test. 3600 IN TXT \"wild\""});
+  auto nodata = ask("anything.wild.example.test.", LDNS_RR_TYPE_MX);
+  EXPECT_EQ(nodata->rcode(), LDNS_RCODE_NOERROR);
+  EXPECT_TRUE(nodata->answer().empty());
+  EXPECT_EQ(nodata->authority().size(), 1u);
+}
+
+TEST(Answer, ExistingNameBlocksWildcard) {
+  // RFC 4592 §2.2.1: exists.wild exists, so the wildcard does not apply to it, nor below it.
+  auto r = ask("exists.wild.example.test.", LDNS_RR_TYPE_A);
+  EXPECT_EQ(r->rcode(), LDNS_RCODE_NOERROR);
+  EXPECT_TRUE(r->answer().empty());
+  auto below = ask("x.exists.wild.example.test.", LDNS_RR_TYPE_A);
+  EXPECT_EQ(below->rcode(), LDNS_RCODE_NXDOMAIN);
+}
+
+TEST(Answer, WildcardCname) {
+  auto r = ask("foo.wc.example.test.", LDNS_RR_TYPE_A);
+  EXPECT_EQ(r->answer(), (Lines{"foo.wc.example.test. 3600 IN CNAME www.example.test.",
+                                "www.example.test. 300 IN A 192.0.2.1"}));
+}
+
+TEST(Answer, ReferralBelowACut) {
+  for (const char* name : {"sub.example.test.", "host.sub.example.test."}) {
+    auto r = ask(name, LDNS_RR_TYPE_A);
+    EXPECT_EQ(r->rcode(), LDNS_RCODE_NOERROR) << name;
+    EXPECT_FALSE(r->aa()) << name;
+    EXPECT_TRUE(r->answer().empty()) << name;
+    EXPECT_EQ(r->authority(), (Lines{"sub.example.test. 3600 IN NS ns.other.test.",
+                                     "sub.example.test. 3600 IN NS ns.sub.example.test."}))
+        << name;
+    EXPECT_EQ(r->additional(), Lines{"ns.sub.example.test. 3600 IN A 192.0.2.200"}) << name;
+  }
+  // NS at the cut is a referral too: the child is authoritative for it.
+  auto ns = ask("sub.example.test.", LDNS_RR_TYPE_NS);
+  EXPECT_FALSE(ns->aa());
+  EXPECT_TRUE(ns->answer().empty());
+}
+
+TEST(Answer, DsAtTheCutIsAnsweredByTheParent) {
+  auto r = ask("sub.example.test.", LDNS_RR_TYPE_DS);
+  EXPECT_TRUE(r->aa());
+  ASSERT_EQ(r->answer().size(), 1u);
+  EXPECT_NE(r->answer()[0].find("IN DS 12345 13 2"), std::string::npos);
+  auto none = ask("nods.example.test.", LDNS_RR_TYPE_DS);
+  EXPECT_TRUE(none->aa());
+  EXPECT_EQ(none->rcode(), LDNS_RCODE_NOERROR);
+  EXPECT_TRUE(none->answer().empty());
+  ASSERT_EQ(none->authority().size(), 1u);
+  EXPECT_NE(none->authority()[0].find("SOA"), std::string::npos);
+  // Below the cut, DS is the child's business: referral.
+  auto below = ask("x.sub.example.test.", LDNS_RR_TYPE_DS);
+  EXPECT_FALSE(below->aa());
+}
+
+TEST(Answer, AdditionalAddressesForNsMxSrv) {
+  auto ns = ask("example.test.", LDNS_RR_TYPE_NS);
+  EXPECT_TRUE(ns->aa());
+  EXPECT_EQ(ns->additional(), (Lines{"ns1.example.test. 3600 IN A 192.0.2.53",
+                                     "ns1.example.test. 3600 IN AAAA 2001:db8::53"}));
+  auto mx = ask("example.test.", LDNS_RR_TYPE_MX);
+  EXPECT_EQ(mx->additional(), Lines{"mail.example.test. 3600 IN A 192.0.2.25"});
+  auto srv = ask("_sip._udp.example.test.", LDNS_RR_TYPE_SRV);
+  EXPECT_EQ(srv->additional(), Lines{"sip.example.test. 3600 IN AAAA 2001:db8::5060"});
+}
+
+TEST(Answer, OutsideOurZonesIsRefused) {
+  auto r = ask("www.example.com.", LDNS_RR_TYPE_A);
+  EXPECT_EQ(r->rcode(), LDNS_RCODE_REFUSED);
+  EXPECT_FALSE(r->aa());
+  EXPECT_TRUE(r->answer().empty());
+  EXPECT_TRUE(r->authority().empty());
+}
+
+TEST(Answer, SecondZoneIsServed) {
+  auto r = ask("www.other.test.", LDNS_RR_TYPE_A);
+  EXPECT_EQ(r->answer(), Lines{"www.other.test. 3600 IN A 198.51.100.1"});
+}
+
+TEST(Answer, OpcodeOtherThanQueryIsNotImp) {
+  QueryOptions o;
+  o.opcode = LDNS_PACKET_STATUS;
+  auto r = ask("www.example.test.", LDNS_RR_TYPE_A, o);
+  EXPECT_EQ(r->rcode(), LDNS_RCODE_NOTIMPL);
+  o.opcode = LDNS_PACKET_NOTIFY;
+  EXPECT_EQ(ask("www.example.test.", LDNS_RR_TYPE_A, o)->rcode(), LDNS_RCODE_NOTIMPL);
+}
+
+TEST(Answer, ClassOtherThanInIsRefused) {
+  QueryOptions o;
+  o.qclass = LDNS_RR_CLASS_CH;
+  EXPECT_EQ(ask("www.example.test.", LDNS_RR_TYPE_A, o)->rcode(), LDNS_RCODE_REFUSED);
+  o.qclass = LDNS_RR_CLASS_ANY;
+  EXPECT_EQ(ask("www.example.test.", LDNS_RR_TYPE_A, o)->rcode(), LDNS_RCODE_REFUSED);
+}
+
+TEST(Answer, ZoneTransfersAreRefused) {
+  EXPECT_EQ(ask("example.test.", LDNS_RR_TYPE_AXFR)->rcode(), LDNS_RCODE_REFUSED);
+  QueryOptions tcp;
+  tcp.transport = Transport::kTcp;
+  EXPECT_EQ(ask("example.test.", LDNS_RR_TYPE_IXFR, tcp)->rcode(), LDNS_RCODE_REFUSED);
+}
+
+TEST(Answer, AnyGetsOneRrset) {
+  // RFC 8482: the apex has SOA, NS and MX; a single RRset comes back, over UDP and TCP.
+  for (Transport t : {Transport::kUdp, Transport::kTcp}) {
+    QueryOptions o;
+    o.transport = t;
+    auto r = ask("example.test.", LDNS_RR_TYPE_ANY, o);
+    EXPECT_EQ(r->rcode(), LDNS_RCODE_NOERROR);
+    EXPECT_TRUE(r->aa());
+    std::set<std::string> types;
+    for (const auto& line : r->answer()) types.insert(line.substr(line.find(" IN ") + 4, 3));
+    EXPECT_EQ(types.size(), 1u);
+  }
+  auto missing = ask("nope.example.test.", LDNS_RR_TYPE_ANY);
+  EXPECT_EQ(missing->rcode(), LDNS_RCODE_NXDOMAIN);
+}
+
+TEST(Answer, EdnsEchoedWithOurPayloadSize) {
+  auto r = ask("www.example.test.", LDNS_RR_TYPE_A);
+  EXPECT_EQ(ldns_pkt_edns_udp_size(r->pkt), 1232);
+  EXPECT_EQ(ldns_pkt_get_rcode(r->pkt), LDNS_RCODE_NOERROR);
+  EXPECT_EQ(r->wire[11], 1);  // ARCOUNT on the wire: just the OPT (ldns hides it)
+}
+
+TEST(Answer, NoOptWhenTheQueryHadNone) {
+  QueryOptions o;
+  o.edns = false;
+  auto r = ask("www.example.test.", LDNS_RR_TYPE_A, o);
+  EXPECT_FALSE(ldns_pkt_edns(r->pkt));
+  EXPECT_EQ(r->wire[11], 0);
+}
+
+TEST(Answer, EdnsVersionAboveZeroIsBadVers) {
+  QueryOptions o;
+  o.edns_version = 1;
+  auto r = ask("www.example.test.", LDNS_RR_TYPE_A, o);
+  // RFC 6891 §6.1.3: BADVERS (16) = header rcode 0 + extended rcode 1 in the OPT.
+  EXPECT_EQ(r->wire[3] & 0xf, 0);
+  EXPECT_EQ(ldns_pkt_edns_extended_rcode(r->pkt), 1);
+  EXPECT_TRUE(r->answer().empty());
+}
+
+TEST(Answer, TruncatesByWholeRrsetsAndTcpGetsAll) {
+  QueryOptions o;
+  o.edns = false;  // 512 octets
+  auto r = ask("big.example.test.", LDNS_RR_TYPE_TXT, o);
+  EXPECT_TRUE(r->tc());
+  EXPECT_LE(r->size, 512u);
+  EXPECT_TRUE(r->answer().empty());  // the one RRset does not fit whole
+  EXPECT_EQ(ldns_pkt_qdcount(r->pkt), 1);
+  o.transport = Transport::kTcp;
+  auto full = ask("big.example.test.", LDNS_RR_TYPE_TXT, o);
+  EXPECT_FALSE(full->tc());
+  EXPECT_EQ(full->answer().size(), 40u);
+  QueryOptions small;
+  small.udp_size = 700;
+  auto edns = ask("big.example.test.", LDNS_RR_TYPE_TXT, small);
+  EXPECT_TRUE(edns->tc());
+  EXPECT_LE(edns->size, 700u);
+  EXPECT_TRUE(ldns_pkt_edns(edns->pkt));  // the OPT survives truncation
+}
+
+TEST(Answer, CompressionKeepsAnswersSmall) {
+  auto r = ask("example.test.", LDNS_RR_TYPE_MX);
+  // Uncompressed the owner alone would repeat 14 octets per record.
+  EXPECT_LT(r->size, 130u) << r->size;
+  EXPECT_EQ(r->answer().size(), 2u);
+}
+
+TEST(Answer, MalformedPacketsGetFormErrOrSilence) {
+  std::vector<uint8_t> out(kMaxResponseSize);
+  const uint8_t short_header[] = {0x12, 0x34, 0x01};
+  EXPECT_EQ(answer(short_header, &fixture(), Transport::kUdp, out), 0u);
+  // Header only, QDCOUNT 0: FORMERR echoing the ID.
+  const uint8_t no_question[] = {0x12, 0x34, 0x01, 0x00, 0, 0, 0, 0, 0, 0, 0, 0};
+  size_t n = answer(no_question, &fixture(), Transport::kUdp, out);
+  ASSERT_EQ(n, 12u);
+  EXPECT_EQ(out[0], 0x12);
+  EXPECT_EQ(out[2] & 0x80, 0x80);
+  EXPECT_EQ(out[3] & 0xf, LDNS_RCODE_FORMERR);
+  // A response (QR=1) is never answered.
+  const uint8_t response[] = {0x12, 0x34, 0x81, 0x00, 0, 0, 0, 0, 0, 0, 0, 0};
+  EXPECT_EQ(answer(response, &fixture(), Transport::kUdp, out), 0u);
+}
+
+TEST(Answer, NoSnapshotRefusesEverything) {
+  ldns_rdf* qname = ldns_dname_new_frm_str("www.example.test.");
+  ldns_pkt* q = ldns_pkt_query_new(qname, LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 0);
+  uint8_t* wire = nullptr;
+  size_t len = 0;
+  ldns_pkt2wire(&wire, q, &len);
+  ldns_pkt_free(q);
+  std::vector<uint8_t> out(kMaxResponseSize);
+  size_t n = answer(std::span<const uint8_t>(wire, len), nullptr, Transport::kUdp, out);
+  free(wire);
+  ASSERT_GT(n, 12u);
+  EXPECT_EQ(out[3] & 0xf, LDNS_RCODE_REFUSED);
+}
+
+}  // namespace
+}  // namespace understudy::query
