@@ -1,0 +1,80 @@
+// The UDP query path must not allocate (DESIGN.md). This replaces the global allocator of the
+// unit_query binary with a counting one and answers a mix of queries inside a counted window.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <vector>
+
+#include "understudy/config/config.h"
+#include "understudy/query/answer.h"
+#include "understudy/zone/compile.h"
+
+namespace {
+std::atomic<long> g_allocations{0};
+}
+
+void* operator new(size_t size) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(size ? size : 1)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, size_t) noexcept { std::free(p); }
+
+namespace understudy::query {
+namespace {
+
+std::vector<uint8_t> makeQuery(const std::string& wire_name, uint16_t qtype, bool edns) {
+  std::string q = std::string("\xab\xcd\x01\x00\x00\x01\x00\x00\x00\x00\x00", 11);
+  q += static_cast<char>(edns ? 1 : 0);
+  q += wire_name;
+  q += static_cast<char>(qtype >> 8);
+  q += static_cast<char>(qtype & 0xff);
+  q += std::string("\x00\x01", 2);
+  if (edns) q += std::string("\x00\x00\x29\x04\xd0\x00\x00\x00\x00\x00\x00", 11);
+  return std::vector<uint8_t>(q.begin(), q.end());
+}
+
+TEST(NoAllocation, UdpAnswerPathAllocatesNothing) {
+  using std::string_literals::operator""s;
+  config::Config c = config::loadString(R"(
+zones:
+  - name: example.test
+    records:
+      - { name: "@", type: NS, value: ns1 }
+      - { name: ns1, type: A, value: 192.0.2.53 }
+      - { name: www, type: A, value: 192.0.2.1 }
+      - { name: alias, type: CNAME, value: www }
+      - { name: "*.wild", type: A, value: 192.0.2.9 }
+      - { name: sub, type: NS, value: ns.sub }
+      - { name: ns.sub, type: A, value: 192.0.2.10 }
+)",
+                                        "noalloc.yaml");
+  auto snapshot = zone::compile(c.zones, {});
+  std::vector<std::vector<uint8_t>> queries = {
+      makeQuery("\3www\7example\4test\0"s, 1, true),
+      makeQuery("\3WWW\7example\4test\0"s, 28, false),
+      makeQuery("\5alias\7example\4test\0"s, 1, true),
+      makeQuery("\1x\4wild\7example\4test\0"s, 1, true),
+      makeQuery("\4nope\7example\4test\0"s, 1, true),
+      makeQuery("\1a\3sub\7example\4test\0"s, 1, true),
+      makeQuery("\7example\4test\0"s, 2, true),
+      makeQuery("\3www\7example\3com\0"s, 1, true),
+  };
+  std::vector<uint8_t> out(kMaxResponseSize);
+  long before = g_allocations.load();
+  size_t answered = 0;
+  for (int round = 0; round < 100; ++round) {
+    for (const auto& q : queries) {
+      answered += answer(q, snapshot.get(), Transport::kUdp, out) > 0;
+    }
+  }
+  long after = g_allocations.load();
+  EXPECT_EQ(answered, 100 * queries.size());
+  EXPECT_EQ(after - before, 0) << "heap allocations on the answer path";
+}
+
+}  // namespace
+}  // namespace understudy::query
