@@ -147,7 +147,9 @@ void buildZone(const ZoneSource& src, Zone& zone, std::vector<Diagnostic>& error
       }
       for (const auto& [type, set] : node.rrsets) {
         if (type == rrtype::kCname || type == rrtype::kRrsig || type == rrtype::kNsec) continue;
-        errors.push_back(at(*set.first, "CNAME and other data: '" + nameToText(node.owner) +
+        // Point at the CNAME when the other data is the (synthesized) SOA: that is the mistake.
+        const Record& culprit = type == rrtype::kSoa ? r : *set.first;
+        errors.push_back(at(culprit, "CNAME and other data: '" + nameToText(node.owner) +
                                             "' has a CNAME at " + where(r) + " and a " +
                                             typeName(type) + " record (RFC 1034 §3.6.2)"));
       }

@@ -150,7 +150,7 @@ const std::vector<Case>& cases() {
       {"InvalidIpv4",
        "zones:\n  - name: demo.test\n    records:\n"
        "      - { name: www, type: A, value: 192.0.2.300 }\n",
-       {"test.yaml:4:36: zones[0].records[0].value: not a valid IPv4 address '192.0.2.300'"}},
+       {"test.yaml:4:38: zones[0].records[0].value: not a valid IPv4 address '192.0.2.300'"}},
       {"InvalidIpv6InValuesList",
        "zones:\n  - name: demo.test\n    records:\n"
        "      - name: www\n        type: AAAA\n        values:\n"
@@ -160,17 +160,17 @@ const std::vector<Case>& cases() {
       {"InvalidMx",
        "zones:\n  - name: demo.test\n    records:\n"
        "      - { name: \"@\", type: MX, value: \"10 mail extra\" }\n",
-       {"test.yaml:4:37: zones[0].records[0].value: invalid MX data '10 mail extra': Syntax "
+       {"test.yaml:4:39: zones[0].records[0].value: invalid MX data '10 mail extra': Syntax "
         "error, superfluous text present"}},
       {"MxPreferenceOutOfRange",
        "zones:\n  - name: demo.test\n    records:\n"
        "      - { name: \"@\", type: MX, value: \"65536 mail\" }\n",
-       {"test.yaml:4:37: zones[0].records[0].value: invalid MX data '65536 mail': integer "
+       {"test.yaml:4:39: zones[0].records[0].value: invalid MX data '65536 mail': integer "
         "65536 out of range (0..65535)"}},
       {"UnterminatedTxt",
        "zones:\n  - name: demo.test\n    records:\n"
        "      - { name: \"@\", type: TXT, value: '\"v=spf1' }\n",
-       {"test.yaml:4:38: zones[0].records[0].value: invalid TXT data '\"v=spf1': unterminated "
+       {"test.yaml:4:40: zones[0].records[0].value: invalid TXT data '\"v=spf1': unterminated "
         "quoted string"}},
       {"ValueAndValues",
        "zones:\n  - name: demo.test\n    records:\n"
@@ -181,11 +181,11 @@ const std::vector<Case>& cases() {
        {"test.yaml:4:9: zones[0].records[0]: missing 'value' or 'values'"}},
       {"EmptyValues",
        "zones:\n  - name: demo.test\n    records:\n      - { name: www, type: A, values: [] }\n",
-       {"test.yaml:4:37: zones[0].records[0].values: expected at least one value"}},
+       {"test.yaml:4:39: zones[0].records[0].values: expected at least one value"}},
       {"ValueIsAList",
        "zones:\n  - name: demo.test\n    records:\n"
        "      - { name: www, type: A, value: [192.0.2.1] }\n",
-       {"test.yaml:4:36: zones[0].records[0].value: expected a string"}},
+       {"test.yaml:4:38: zones[0].records[0].value: expected a string"}},
       {"RecordMissingName",
        "zones:\n  - name: demo.test\n    records:\n      - { type: A, value: 192.0.2.1 }\n",
        {"test.yaml:4:9: zones[0].records[0]: missing required key 'name'"}},
@@ -195,7 +195,7 @@ const std::vector<Case>& cases() {
       {"RecordUnknownKey",
        "zones:\n  - name: demo.test\n    records:\n"
        "      - { name: www, type: A, value: 192.0.2.1, class: IN }\n",
-       {"test.yaml:4:47: zones[0].records[0]: unknown key 'class'"}},
+       {"test.yaml:4:49: zones[0].records[0]: unknown key 'class'"}},
       {"RecordNotAMap",
        "zones:\n  - name: demo.test\n    records:\n      - www A 192.0.2.1\n",
        {"test.yaml:4:9: zones[0].records[0]: expected a map"}},
@@ -205,29 +205,29 @@ const std::vector<Case>& cases() {
       {"UnknownType",
        "zones:\n  - name: demo.test\n    records:\n"
        "      - { name: www, type: FOO, value: x }\n",
-       {"test.yaml:4:27: zones[0].records[0].type: unknown record type 'FOO'"}},
+       {"test.yaml:4:28: zones[0].records[0].type: unknown record type 'FOO'"}},
       {"SoaRecord",
        "zones:\n  - name: demo.test\n    records:\n"
        "      - { name: \"@\", type: SOA, value: ns1 hostmaster 1 2 3 4 5 }\n",
-       {"test.yaml:4:27: zones[0].records[0].type: use the zone's soa: key instead of an SOA "
+       {"test.yaml:4:28: zones[0].records[0].type: use the zone's soa: key instead of an SOA "
         "record"}},
       {"MetaType",
        "zones:\n  - name: demo.test\n    records:\n"
        "      - { name: www, type: ANY, value: x }\n",
-       {"test.yaml:4:27: zones[0].records[0].type: type ANY cannot appear in zone data"}},
+       {"test.yaml:4:28: zones[0].records[0].type: type ANY cannot appear in zone data"}},
       {"RecordTtlOutOfRange",
        "zones:\n  - name: demo.test\n    records:\n"
        "      - { name: www, type: A, ttl: 4294967296, value: 192.0.2.1 }\n",
-       {"test.yaml:4:34: zones[0].records[0].ttl: TTL 4294967296 out of range (0..2147483647)"}},
+       {"test.yaml:4:36: zones[0].records[0].ttl: TTL 4294967296 out of range (0..2147483647)"}},
       {"RecordTtlInvalid",
        "zones:\n  - name: demo.test\n    records:\n"
        "      - { name: www, type: A, ttl: 5x, value: 192.0.2.1 }\n",
-       {"test.yaml:4:34: zones[0].records[0].ttl: invalid TTL '5x' (expected seconds or e.g. "
+       {"test.yaml:4:36: zones[0].records[0].ttl: invalid TTL '5x' (expected seconds or e.g. "
         "300, 5m, 1h, 1d)"}},
       {"RecordTtlDurationOutOfRange",
        "zones:\n  - name: demo.test\n    records:\n"
        "      - { name: www, type: A, ttl: 100000w, value: 192.0.2.1 }\n",
-       {"test.yaml:4:34: zones[0].records[0].ttl: TTL 100000w out of range (0..2147483647)"}},
+       {"test.yaml:4:36: zones[0].records[0].ttl: TTL 100000w out of range (0..2147483647)"}},
       {"OwnerOutsideZone",
        "zones:\n  - name: demo.test\n    records:\n"
        "      - { name: www.other.test., type: A, value: 192.0.2.1 }\n",
@@ -259,7 +259,7 @@ const std::vector<Case>& cases() {
        {"test.yaml:3:1: end of sequence flow not found"}},
       {"YamlBadIndentation",
        "server:\n  threads: 2\n bad: 1\n",
-       {"test.yaml:3:5: illegal map value"}},
+       {"test.yaml:3:2: end of map not found"}},
       {"AllErrorsInOnePass",
        "server:\n  threads: 0\n  edns_udp_size: 1\nlog:\n  level: loud\nzones:\n"
        "  - name: demo.test\n    records:\n"
@@ -269,8 +269,8 @@ const std::vector<Case>& cases() {
         "test.yaml:3:18: server.edns_udp_size: value 1 out of range (512..4096)",
         "test.yaml:5:10: log.level: invalid log level 'loud' (expected trace, debug, info, "
         "warn, error, critical or off)",
-        "test.yaml:9:36: zones[0].records[0].value: not a valid IPv4 address '192.0.2.300'",
-        "test.yaml:10:39: zones[0].records[1].value: not a valid IPv6 address '192.0.2.1'"}},
+        "test.yaml:9:38: zones[0].records[0].value: not a valid IPv4 address '192.0.2.300'",
+        "test.yaml:10:41: zones[0].records[1].value: not a valid IPv6 address '192.0.2.1'"}},
   };
   return kCases;
 }
@@ -285,7 +285,9 @@ TEST_P(ConfigErrors, ExactDiagnostics) {
 INSTANTIATE_TEST_SUITE_P(Table, ConfigErrors, ::testing::ValuesIn(cases()),
                          [](const auto& info) { return std::string(info.param.name); });
 
-TEST(ConfigErrorsTable, IsLargeEnough) { EXPECT_GE(cases().size(), 25u); }
+TEST(ConfigErrorsTable, IsLargeEnough) {
+  EXPECT_GE(cases().size(), 25u);
+}
 
 TEST(ConfigErrorsFormat, WhatJoinsEveryDiagnostic) {
   try {

@@ -129,7 +129,7 @@ server:
   std::vector<std::string> got;
   for (const auto& l : config.server.listen) got.push_back(l.str());
   EXPECT_EQ(got, (std::vector<std::string>{"0.0.0.0:0", "[::]:5353", "[::1]:53", "127.0.0.2:53",
-                                            "[2001:db8::1]:53", "192.0.2.1:65535"}));
+                                           "[2001:db8::1]:53", "192.0.2.1:65535"}));
   EXPECT_EQ(config.server.listen[0].port, 0);
   EXPECT_EQ(config.server.listen[2].where.line, 6);
 }
@@ -185,8 +185,7 @@ zones:
   ASSERT_EQ(records.size(), 8u);
   std::vector<uint32_t> ttls;
   for (const auto& r : records) ttls.push_back(r.ttl);
-  EXPECT_EQ(ttls,
-            (std::vector<uint32_t>{3600, 3600, 300, 5400, 86400, 0, 2147483647, 604800}));
+  EXPECT_EQ(ttls, (std::vector<uint32_t>{3600, 3600, 300, 5400, 86400, 0, 2147483647, 604800}));
 }
 
 TEST(LoadConfig, SynthesizedSoaDefaults) {
@@ -249,8 +248,7 @@ zones:
   std::vector<std::string> owners;
   for (size_t i = 1; i < z.records.size(); ++i) owners.push_back(z.records[i].owner);
   EXPECT_EQ(owners, (std::vector<std::string>{written, "\3www"s + written, "\3Www"s + written,
-                                              "\1a\1b"s + written, "\1*"s + written,
-                                              kDemoOrigin}));
+                                              "\1a\1b"s + written, "\1*"s + written, kDemoOrigin}));
 }
 
 TEST(LoadConfig, RootZone) {
@@ -340,9 +338,9 @@ TEST(LoadConfig, MissingConfigFile) {
     FAIL() << "no error";
   } catch (const ConfigError& e) {
     ASSERT_EQ(e.diagnostics().size(), 1u);
-    EXPECT_EQ(e.diagnostics()[0].str(),
-              UNDERSTUDY_TEST_DATA "/configs/missing.yaml: cannot open config file: No such file "
-                                   "or directory");
+    EXPECT_EQ(e.diagnostics()[0].str(), UNDERSTUDY_TEST_DATA
+              "/configs/missing.yaml: cannot open config file: No such file "
+              "or directory");
   }
 }
 

@@ -76,7 +76,10 @@ TEST(ParseRdata, Srv) {
 
 TEST(ParseRdata, TxtCharacterStrings) {
   EXPECT_EQ(parse(16, "\"v=spf1 -all\""), "\x0bv=spf1 -all"s);
-  EXPECT_EQ(parse(16, "\"a b\" \"c\""), "\x03" "a b\x01" "c"s);
+  EXPECT_EQ(parse(16, "\"a b\" \"c\""),
+            "\x03"
+            "a b\x01"
+            "c"s);
   // Unquoted words are separate character-strings (RFC 1035 §5.1).
   EXPECT_EQ(parse(16, "hello world"), "\x05hello\x05world"s);
   EXPECT_EQ(parse(16, "\"\""), "\x00"s);
@@ -89,7 +92,8 @@ TEST(ParseRdata, TxtLongStringIsRejectedByLdns) {
   const std::string long_text(300, 'x');
   std::string error = parseError(16, "\"" + long_text + "\"");
   EXPECT_EQ(error.rfind("invalid TXT data '\"xxx", 0), 0u) << error;
-  std::string wire = parse(16, "\"" + long_text.substr(0, 255) + "\" \"" + long_text.substr(255) + "\"");
+  std::string wire =
+      parse(16, "\"" + long_text.substr(0, 255) + "\" \"" + long_text.substr(255) + "\"");
   ASSERT_EQ(wire.size(), 1u + 255 + 1 + 45);
   EXPECT_EQ(static_cast<uint8_t>(wire[0]), 255);
   EXPECT_EQ(static_cast<uint8_t>(wire[256]), 45);
@@ -100,8 +104,9 @@ TEST(ParseRdata, Caa) {
 }
 
 TEST(ParseRdata, Ds) {
-  EXPECT_EQ(parse(43, "60485 5 1 2BB183AF5F22588179A53B0A98631FAD1A292118"),
-            "\xec\x45\x05\x01\x2b\xb1\x83\xaf\x5f\x22\x58\x81\x79\xa5\x3b\x0a\x98\x63\x1f\xad\x1a\x29\x21\x18"s);
+  EXPECT_EQ(
+      parse(43, "60485 5 1 2BB183AF5F22588179A53B0A98631FAD1A292118"),
+      "\xec\x45\x05\x01\x2b\xb1\x83\xaf\x5f\x22\x58\x81\x79\xa5\x3b\x0a\x98\x63\x1f\xad\x1a\x29\x21\x18"s);
 }
 
 TEST(ParseRdata, Soa) {
