@@ -145,9 +145,11 @@ std::optional<uint64_t> parseUnsigned(std::string_view text) {
   return value;
 }
 
-bool isNegativeInteger(std::string_view text) {
-  return text.size() > 1 && text[0] == '-' &&
-         std::all_of(text.begin() + 1, text.end(), [](char c) { return c >= '0' && c <= '9'; });
+// "-5" and "99999999999999999999" are integers, merely out of range; "5x" is not one.
+bool looksLikeInteger(std::string_view text) {
+  if (!text.empty() && text[0] == '-') text.remove_prefix(1);
+  return !text.empty() &&
+         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 // A sequence of <number><unit> ("1h30m", "500ms"), or a bare number of seconds. Returns
@@ -222,16 +224,20 @@ std::string indexKey(const std::string& parent, size_t index) {
 // The values of a YAML map by key, after the keys were checked against the allowed set.
 class Fields {
  public:
+  // The value, unless the key is absent or was given without a value.
   std::optional<YAML::Node> get(std::string_view key) const {
-    auto it = values_.find(std::string(key));
+    auto it = values_.find(key);
     if (it == values_.end()) return std::nullopt;
     return it->second;
   }
-  bool has(std::string_view key) const { return values_.count(std::string(key)) != 0; }
+  // Whether the key was written at all, even if its value was unusable.
+  bool given(std::string_view key) const { return given_.count(key) != 0; }
   void set(std::string key, YAML::Node value) { values_.emplace(std::move(key), value); }
+  void markGiven(std::string key) { given_.insert(std::move(key)); }
 
  private:
   std::map<std::string, YAML::Node, std::less<>> values_;
+  std::set<std::string, std::less<>> given_;
 };
 
 class Loader {
@@ -295,6 +301,8 @@ class Loader {
   // using one of them hides a typo) at the key's own location.
   Fields fields(const YAML::Node& map, const std::string& key,
                 std::initializer_list<std::string_view> allowed) {
+    // Sections that may be written empty ("records:" with nothing under it) mean "none".
+    static constexpr std::string_view kMayBeEmpty[] = {"server", "log", "zones", "records", "soa"};
     Fields out;
     for (const auto& entry : map) {
       const YAML::Node& name_node = entry.first;
@@ -307,8 +315,18 @@ class Loader {
         error(name_node, key, "unknown key '" + name + "'");
         continue;
       }
-      if (out.has(name)) {
+      if (out.given(name)) {
         error(name_node, key, "duplicate key '" + name + "'");
+        continue;
+      }
+      out.markGiven(name);
+      if (entry.second.IsNull()) {
+        // yaml-cpp gives an empty value the mark of whatever follows it; the key's own
+        // location is where the operator has to look.
+        if (std::find(std::begin(kMayBeEmpty), std::end(kMayBeEmpty), name) ==
+            std::end(kMayBeEmpty)) {
+          error(name_node, joinKey(key, name), "missing value");
+        }
         continue;
       }
       out.set(name, entry.second);
@@ -323,13 +341,11 @@ class Loader {
       return std::nullopt;
     }
     const std::string& text = node.Scalar();
-    auto value = parseUnsigned(text);
-    bool long_digits = text.size() > 19 && std::all_of(text.begin(), text.end(),
-                                                       [](char c) { return c >= '0' && c <= '9'; });
-    if (!value && !isNegativeInteger(text) && !long_digits) {
+    if (!looksLikeInteger(text)) {
       error(node, key, "expected an integer, got '" + text + "'");
       return std::nullopt;
     }
+    auto value = parseUnsigned(text);  // nullopt when negative or too long: out of range
     if (!value || *value < min || *value > max) {
       error(node, key,
             "value " + text + " out of range (" + std::to_string(min) + ".." + std::to_string(max) +
@@ -347,9 +363,7 @@ class Loader {
     }
     const std::string& text = node.Scalar();
     auto ms = parseDurationMs(text, false, true);
-    bool long_digits = text.size() > 19 && std::all_of(text.begin(), text.end(),
-                                                       [](char c) { return c >= '0' && c <= '9'; });
-    if (!ms && !isNegativeInteger(text) && !long_digits) {
+    if (!ms && !looksLikeInteger(text)) {
       error(node, key, "invalid TTL '" + text + "' (expected seconds or e.g. 300, 5m, 1h, 1d)");
       return std::nullopt;
     }
@@ -404,8 +418,7 @@ class Loader {
     if (auto threads = f.get("threads")) {
       if (threads->IsScalar() && threads->Scalar() == "auto") {
         server.threads = 0;
-      } else if (threads->IsScalar() && !parseUnsigned(threads->Scalar()) &&
-                 !isNegativeInteger(threads->Scalar())) {
+      } else if (threads->IsScalar() && !looksLikeInteger(threads->Scalar())) {
         error(*threads, "server.threads",
               "expected a positive integer or 'auto', got '" + threads->Scalar() + "'");
       } else if (auto value = integer(*threads, "server.threads", 1, kMaxThreads)) {
@@ -571,7 +584,6 @@ class Loader {
     ZoneContext ctx;
     ctx.key = indexKey("zones", index);
     if (!expectMap(node, ctx.key)) return std::nullopt;
-    const size_t errors_before = errors_.size();
     Fields f = fields(node, ctx.key, {"name", "default_ttl", "soa", "file", "records"});
 
     zone::ZoneSource zone;
@@ -598,7 +610,7 @@ class Loader {
           ctx.origin_valid = true;
         }
       }
-    } else {
+    } else if (!f.given("name")) {
       error(node, ctx.key, "missing required key 'name'");
     }
     if (auto ttl_node = f.get("default_ttl")) {
@@ -661,7 +673,8 @@ class Loader {
       }
     }
 
-    if (!ctx.origin_valid || errors_.size() != errors_before) return std::nullopt;
+    // A zone with other errors still takes part in the duplicate check; the load fails anyway.
+    if (!ctx.origin_valid) return std::nullopt;
     zone.origin = ctx.origin_lower;
     return zone;
   }
@@ -755,7 +768,7 @@ class Loader {
           owner.reset();
         }
       }
-    } else {
+    } else if (!f.given("name")) {
       error(node, key, "missing required key 'name'");
     }
 
@@ -775,7 +788,7 @@ class Loader {
           type = *parsed;
         }
       }
-    } else {
+    } else if (!f.given("type")) {
       error(node, key, "missing required key 'type'");
     }
 
@@ -799,7 +812,7 @@ class Loader {
       return;
     }
     if (!value && !list) {
-      error(node, key, "missing 'value' or 'values'");
+      if (!f.given("value") && !f.given("values")) error(node, key, "missing 'value' or 'values'");
       return;
     }
     if (value) {

@@ -2,13 +2,13 @@
 // config -> zone::compile -> SnapshotHolder -> server, plus signals and sd_notify.
 #include <utility>  // Boost 1.74 Asio uses std::exchange without including it
 
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+#include <systemd/sd-daemon.h>
 #include <CLI/CLI.hpp>
 #include <boost/asio.hpp>
 #include <cstdio>
 #include <cstdlib>
-#include <spdlog/sinks/stdout_sinks.h>
-#include <spdlog/spdlog.h>
-#include <systemd/sd-daemon.h>
 
 #include "understudy/config/config.h"
 #include "understudy/dns/name.h"
@@ -36,13 +36,12 @@ struct Loaded {
 // Load + validate + compile; throws ConfigError with every problem.
 Loaded loadAll(const std::string& path, bool demo) {
   Loaded out;
-  out.config = demo ? config::loadString(daemon::kDemoConfigYaml, "<demo config>")
-                    : config::loadFile(path);
+  out.config =
+      demo ? config::loadString(daemon::kDemoConfigYaml, "<demo config>") : config::loadFile(path);
   zone::ServingOptions options;
   options.edns_udp_size = out.config.server.edns_udp_size;
   out.snapshot = zone::compile(out.config.zones, options, &out.warnings);
-  out.warnings.insert(out.warnings.begin(), out.config.warnings.begin(),
-                      out.config.warnings.end());
+  out.warnings.insert(out.warnings.begin(), out.config.warnings.begin(), out.config.warnings.end());
   return out;
 }
 
@@ -91,8 +90,7 @@ bool sameListen(const config::ServerConfig& a, const config::ServerConfig& b) {
     if (a.listen[i].address != b.listen[i].address || a.listen[i].port != b.listen[i].port)
       return false;
   }
-  return a.tcp_idle_timeout == b.tcp_idle_timeout &&
-         a.tcp_max_connections == b.tcp_max_connections;
+  return a.tcp_idle_timeout == b.tcp_idle_timeout && a.tcp_max_connections == b.tcp_max_connections;
 }
 
 int runServer(const std::string& path, bool demo) {
@@ -169,8 +167,9 @@ int main(int argc, char** argv) {
   std::string config_path = kDefaultConfig;
   bool demo = false;
   app.add_option("-c,--config", config_path, "configuration file")->capture_default_str();
-  app.add_flag("--demo", demo, "run the embedded demo configuration (zone demo.test on "
-                               "127.0.0.1:5353)");
+  app.add_flag("--demo", demo,
+               "run the embedded demo configuration (zone demo.test on "
+               "127.0.0.1:5353)");
   auto* check = app.add_subcommand("check", "validate a configuration file and exit");
   std::string check_path = kDefaultConfig;
   check->add_option("-c,--config", check_path, "configuration file")->capture_default_str();

@@ -67,6 +67,38 @@ bool parseOpt(const uint8_t* msg, size_t rdata, size_t rdlen, uint16_t rclass, u
   return true;
 }
 
+// The answer, authority and additional sections of a query: skipped, except OPT and TSIG.
+bool parseRecords(const uint8_t* msg, size_t len, Query& q) noexcept {
+  size_t pos = q.question_end;
+  const uint32_t total = uint32_t{q.header.ancount} + q.header.nscount + q.header.arcount;
+  const uint32_t additional_start = uint32_t{q.header.ancount} + q.header.nscount;
+  uint8_t scratch[kMaxNameLength];
+  for (uint32_t i = 0; i < total; ++i) {
+    size_t name_len = 0;
+    size_t next = 0;
+    if (!readName(msg, len, pos, scratch, &name_len, &next)) return false;
+    pos = next;
+    if (pos + 10 > len) return false;
+    uint16_t type = readU16(msg + pos);
+    uint16_t rclass = readU16(msg + pos + 2);
+    uint32_t ttl = readU32(msg + pos + 4);
+    uint16_t rdlen = readU16(msg + pos + 8);
+    pos += 10;
+    if (pos + rdlen > len) return false;
+    if (q.has_tsig) return false;  // RFC 8945 §5.1: TSIG must be the last RR
+    if (type == rrtype::kOpt) {
+      // One OPT, in the additional section, owned by the root (RFC 6891 §6.1.1).
+      if (i < additional_start || q.has_edns || name_len != 1) return false;
+      if (!parseOpt(msg, pos, rdlen, rclass, ttl, q)) return false;
+    } else if (type == rrtype::kTsig) {
+      if (i + 1 != total) return false;
+      q.has_tsig = true;
+    }
+    pos += rdlen;
+  }
+  return pos == len;  // anything after the last record is garbage
+}
+
 }  // namespace
 
 ParseStatus parseQuery(std::span<const uint8_t> packet, Query& q) noexcept {
@@ -86,40 +118,18 @@ ParseStatus parseQuery(std::span<const uint8_t> packet, Query& q) noexcept {
   if (q.header.qr()) return ParseStatus::kDrop;
 
   if (q.header.opcode() != 0) {
-    if (q.header.qdcount == 1) parseQuestion(msg, len, q);
+    // Echo what we can (question, EDNS) so the client sees a well-formed NOTIMP.
+    if (q.header.qdcount == 1 && parseQuestion(msg, len, q) && !parseRecords(msg, len, q)) {
+      q.has_edns = false;
+    }
     return ParseStatus::kNotImp;
   }
   if (q.header.qdcount != 1) return ParseStatus::kFormErr;
   if (!parseQuestion(msg, len, q)) return ParseStatus::kFormErr;
-
-  size_t pos = q.question_end;
-  const uint32_t total = uint32_t{q.header.ancount} + q.header.nscount + q.header.arcount;
-  const uint32_t additional_start = uint32_t{q.header.ancount} + q.header.nscount;
-  uint8_t scratch[kMaxNameLength];
-  for (uint32_t i = 0; i < total; ++i) {
-    size_t name_len = 0;
-    size_t next = 0;
-    if (!readName(msg, len, pos, scratch, &name_len, &next)) return ParseStatus::kFormErr;
-    pos = next;
-    if (pos + 10 > len) return ParseStatus::kFormErr;
-    uint16_t type = readU16(msg + pos);
-    uint16_t rclass = readU16(msg + pos + 2);
-    uint32_t ttl = readU32(msg + pos + 4);
-    uint16_t rdlen = readU16(msg + pos + 8);
-    pos += 10;
-    if (pos + rdlen > len) return ParseStatus::kFormErr;
-    if (q.has_tsig) return ParseStatus::kFormErr;  // RFC 8945 §5.1: TSIG must be the last RR
-    if (type == rrtype::kOpt) {
-      // One OPT, in the additional section, owned by the root (RFC 6891 §6.1.1).
-      if (i < additional_start || q.has_edns || name_len != 1) return ParseStatus::kFormErr;
-      if (!parseOpt(msg, pos, rdlen, rclass, ttl, q)) return ParseStatus::kFormErr;
-    } else if (type == rrtype::kTsig) {
-      if (i + 1 != total) return ParseStatus::kFormErr;
-      q.has_tsig = true;
-    }
-    pos += rdlen;
+  if (!parseRecords(msg, len, q)) {
+    q.has_edns = false;
+    return ParseStatus::kFormErr;
   }
-  if (pos != len) return ParseStatus::kFormErr;  // trailing garbage
   return ParseStatus::kOk;
 }
 

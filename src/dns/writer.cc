@@ -35,13 +35,18 @@ void MessageWriter::setHeader(uint16_t id, uint16_t flags) noexcept {
   writeU16(buf_ + 2, flags);
 }
 
-uint16_t MessageWriter::flags() const noexcept { return readU16(buf_ + 2); }
-void MessageWriter::setFlags(uint16_t flags) noexcept { writeU16(buf_ + 2, flags); }
+uint16_t MessageWriter::flags() const noexcept {
+  return readU16(buf_ + 2);
+}
+void MessageWriter::setFlags(uint16_t flags) noexcept {
+  writeU16(buf_ + 2, flags);
+}
 void MessageWriter::setRcode(uint8_t rcode) noexcept {
   writeU16(buf_ + 2, static_cast<uint16_t>((flags() & ~0xf) | (rcode & 0xf)));
 }
 
-bool MessageWriter::matchAt(size_t offset, const uint8_t* name, size_t len) const noexcept {
+bool MessageWriter::matchAt(size_t offset, const uint8_t* name, size_t len,
+                            bool exact_case) const noexcept {
   size_t pos = offset;
   size_t i = 0;
   int jumps = 0;
@@ -56,14 +61,16 @@ bool MessageWriter::matchAt(size_t offset, const uint8_t* name, size_t len) cons
     if (i >= len || name[i] != l) return false;
     if (l == 0) return true;
     for (size_t k = 1; k <= l; ++k) {
-      if (lowerByte(buf_[pos + k]) != lowerByte(name[i + k])) return false;
+      uint8_t a = buf_[pos + k];
+      uint8_t b = name[i + k];
+      if (a != b && (exact_case || lowerByte(a) != lowerByte(b))) return false;
     }
     pos += 1 + l;
     i += 1 + l;
   }
 }
 
-bool MessageWriter::writeName(std::string_view name_view, bool compress) noexcept {
+bool MessageWriter::writeName(std::string_view name_view, bool compress, bool exact_case) noexcept {
   const auto* name = reinterpret_cast<const uint8_t*>(name_view.data());
   const size_t len = name_view.size();
   // Find the longest suffix already present in the message.
@@ -72,7 +79,7 @@ bool MessageWriter::writeName(std::string_view name_view, bool compress) noexcep
   if (compress) {
     for (size_t s = 0; s < len && name[s] != 0; s += 1 + name[s]) {
       for (size_t e = 0; e < compression_entries_; ++e) {
-        if (matchAt(compression_[e], name + s, len - s)) {
+        if (matchAt(compression_[e], name + s, len - s, exact_case)) {
           suffix = s;
           target = compression_[e];
           break;
@@ -102,7 +109,7 @@ bool MessageWriter::writeName(std::string_view name_view, bool compress) noexcep
 bool MessageWriter::writeQuestion(const uint8_t* qname, size_t qname_len, uint16_t qtype,
                                   uint16_t qclass) noexcept {
   Mark m = mark();
-  if (!writeName(std::string_view(reinterpret_cast<const char*>(qname), qname_len), true) ||
+  if (!writeName(std::string_view(reinterpret_cast<const char*>(qname), qname_len), true, false) ||
       !room(4)) {
     rollback(m);
     return false;
@@ -121,7 +128,7 @@ bool MessageWriter::writeRecord(Section section, std::string_view owner, uint16_
     rollback(m);
     return false;
   };
-  if (!writeName(owner, true) || !room(10)) return fail();
+  if (!writeName(owner, true, false) || !room(10)) return fail();
   writeU16(buf_ + size_, type);
   writeU16(buf_ + size_ + 2, rclass);
   writeU32(buf_ + size_ + 4, ttl);
@@ -130,15 +137,18 @@ bool MessageWriter::writeRecord(Section section, std::string_view owner, uint16_
   size_t rdata_start = size_;
   const auto* rd = reinterpret_cast<const uint8_t*>(rdata.data());
   const size_t rdsize = rdata.size();
-  auto name = [&](size_t at) -> size_t { return at < rdsize ? wireNameLength(rd + at, rdsize - at) : 0; };
+  auto name = [&](size_t at) -> size_t {
+    return at < rdsize ? wireNameLength(rd + at, rdsize - at) : 0;
+  };
   auto literal = [&](size_t from, size_t n) {
     if (!room(n)) return false;
     std::memcpy(buf_ + size_, rd + from, n);
     size_ += n;
     return true;
   };
+  // RFC 4343 §4.1: names in RDATA keep their case, so they only point at identical octets.
   auto compressed = [&](size_t from, size_t n) {
-    return writeName(std::string_view(rdata.data() + from, n), true);
+    return writeName(std::string_view(rdata.data() + from, n), true, /*exact_case=*/true);
   };
   switch (type) {
     case rrtype::kNs:

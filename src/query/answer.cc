@@ -47,10 +47,14 @@ struct LookupName {
 // The name inside the RDATA of NS/MX/SRV that wants A/AAAA in the additional section.
 std::string_view additionalTarget(uint16_t type, std::string_view rdata) {
   size_t offset = 0;
-  if (type == rrtype::kNs) offset = 0;
-  else if (type == rrtype::kMx) offset = 2;
-  else if (type == rrtype::kSrv) offset = 6;
-  else return {};
+  if (type == rrtype::kNs)
+    offset = 0;
+  else if (type == rrtype::kMx)
+    offset = 2;
+  else if (type == rrtype::kSrv)
+    offset = 6;
+  else
+    return {};
   if (rdata.size() <= offset) return {};
   return rdata.substr(offset);
 }
@@ -270,8 +274,8 @@ size_t udpLimit(const dns::Query& q, const zone::ServingOptions& options) {
 
 }  // namespace
 
-size_t answer(std::span<const uint8_t> request, const zone::Snapshot* snapshot,
-              Transport transport, std::span<uint8_t> out) noexcept {
+size_t answer(std::span<const uint8_t> request, const zone::Snapshot* snapshot, Transport transport,
+              std::span<uint8_t> out) noexcept {
   try {
     dns::Query q;
     dns::ParseStatus status = dns::parseQuery(request, q);
@@ -288,12 +292,14 @@ size_t answer(std::span<const uint8_t> request, const zone::Snapshot* snapshot,
     auto finishWith = [&](uint8_t rc) {
       if (q.qname_len) w.writeQuestion(q.qname, q.qname_len, q.qtype, q.qclass);
       w.setRcode(rc);
+      if (q.has_edns) w.writeOpt(options.edns_udp_size, 0, 0, q.edns_do);
       return w.finish();
     };
     if (status == dns::ParseStatus::kNotImp) return finishWith(rcode::kNotImp);
     if (status == dns::ParseStatus::kFormErr) return finishWith(rcode::kFormErr);
 
-    if (!w.writeQuestion(q.qname, q.qname_len, q.qtype, q.qclass)) return finishWith(rcode::kFormErr);
+    if (!w.writeQuestion(q.qname, q.qname_len, q.qtype, q.qclass))
+      return finishWith(rcode::kFormErr);
     constexpr size_t kOptSize = 11;
     if (q.has_edns) w.reserve(kOptSize);
     auto done = [&](uint8_t rc, uint8_t ext_rcode = 0) {
@@ -310,7 +316,10 @@ size_t answer(std::span<const uint8_t> request, const zone::Snapshot* snapshot,
       return done(rcode::kBadVers & 0xf, rcode::kBadVers >> 4);
     }
     if (q.has_tsig) return done(rcode::kNotAuth);  // RFC 8945 §5.2.1: no such key here
-    if (q.qclass != dns::rrclass::kIn) return done(rcode::kRefused);
+    // QCLASS * matches every class (RFC 1035 §3.2.5); IN is the only one we hold, as in Knot.
+    if (q.qclass != dns::rrclass::kIn && q.qclass != dns::rrclass::kAny) {
+      return done(rcode::kRefused);
+    }
     switch (q.qtype) {
       case rrtype::kAxfr:
       case rrtype::kIxfr:

@@ -1,6 +1,7 @@
 #include "understudy/server/server.h"
 
 #include <utility>  // Boost 1.74 Asio uses std::exchange without including it
+
 #include <boost/asio.hpp>
 #include <optional>
 #include <stdexcept>
@@ -22,6 +23,23 @@ std::string formatEndpoint(const asio::ip::address& address, uint16_t port) {
 [[noreturn]] void bindFailed(const std::string& what, const asio::ip::address& a, uint16_t port,
                              const boost::system::error_code& ec) {
   throw std::runtime_error("cannot " + what + " " + formatEndpoint(a, port) + ": " + ec.message());
+}
+
+// For a listen entry with port 0: a port the OS hands out for UDP that is also free for TCP.
+// Tests use this to run many servers side by side without choosing ports themselves.
+uint16_t pickFreePort(const asio::ip::address& address) {
+  asio::io_context io;
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    boost::system::error_code ec;
+    asio::ip::udp::socket udp(io);
+    udp.open(address.is_v6() ? asio::ip::udp::v6() : asio::ip::udp::v4(), ec);
+    if (ec || udp.bind(asio::ip::udp::endpoint(address, 0), ec)) break;
+    uint16_t port = udp.local_endpoint().port();
+    asio::ip::tcp::acceptor tcp(io);
+    tcp.open(address.is_v6() ? asio::ip::tcp::v6() : asio::ip::tcp::v4(), ec);
+    if (!ec && !tcp.bind(asio::ip::tcp::endpoint(address, port), ec)) return port;
+  }
+  return 0;
 }
 
 }  // namespace
@@ -99,17 +117,20 @@ class Server::Worker {
 Server::Server(ServerOptions options, const zone::SnapshotHolder& holder)
     : options_(std::move(options)), holder_(holder) {}
 
-Server::~Server() { stop(); }
+Server::~Server() {
+  stop();
+}
 
 void Server::start() {
-  unsigned threads = options_.threads == 0 ? std::max(1u, std::thread::hardware_concurrency())
-                                           : options_.threads;
+  unsigned threads =
+      options_.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : options_.threads;
   for (unsigned i = 0; i < threads; ++i) workers_.push_back(std::make_unique<Worker>(holder_));
   for (const ListenSpec& spec : options_.listen) {
     boost::system::error_code ec;
     auto address = asio::ip::make_address(spec.address, ec);
     if (ec) throw std::runtime_error("invalid listen address '" + spec.address + "'");
     uint16_t port = spec.port;
+    if (port == 0) port = pickFreePort(address);
     for (auto& worker : workers_) port = worker->bind(address, port, options_, tcp_connections_);
     bound_.push_back({"udp", formatEndpoint(address, port)});
     bound_.push_back({"tcp", formatEndpoint(address, port)});

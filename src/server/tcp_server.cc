@@ -78,8 +78,8 @@ void TcpConnection::onReadBody(const boost::system::error_code& ec, size_t lengt
     return;
   }
   response_.resize(2 + query::kMaxResponseSize);
-  size_t n = query::answer(std::span<const uint8_t>(request_.data(), length),
-                           server_.reader_.get(), query::Transport::kTcp,
+  size_t n = query::answer(std::span<const uint8_t>(request_.data(), length), server_.reader_.get(),
+                           query::Transport::kTcp,
                            std::span<uint8_t>(response_.data() + 2, query::kMaxResponseSize));
   if (n == 0) {
     doReadLength();  // dropped (e.g. a response sent to us): wait for the next message

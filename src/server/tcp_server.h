@@ -3,6 +3,7 @@
 #include <array>
 #include <atomic>
 #include <utility>  // Boost 1.74 Asio uses std::exchange without including it
+
 #include <boost/asio.hpp>
 #include <chrono>
 #include <cstdint>

@@ -16,10 +16,9 @@ void UdpServer::close() {
 }
 
 void UdpServer::doReceive() {
-  socket_.async_receive_from(boost::asio::buffer(request_), remote_,
-                             [this](const boost::system::error_code& ec, size_t size) {
-                               onReceive(ec, size);
-                             });
+  socket_.async_receive_from(
+      boost::asio::buffer(request_), remote_,
+      [this](const boost::system::error_code& ec, size_t size) { onReceive(ec, size); });
 }
 
 void UdpServer::onReceive(const boost::system::error_code& ec, size_t size) {

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <utility>  // Boost 1.74 Asio uses std::exchange without including it
+
 #include <boost/asio.hpp>
 #include <cstdint>
 

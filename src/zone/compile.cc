@@ -39,7 +39,9 @@ bool isMetaType(uint16_t t) {
   return t == rrtype::kOpt || (t >= 128 && t <= 255) || t == 0;
 }
 
-std::string typeName(uint16_t t) { return typeToText(t); }
+std::string typeName(uint16_t t) {
+  return typeToText(t);
+}
 
 void buildZone(const ZoneSource& src, Zone& zone, std::vector<Diagnostic>& errors,
                std::vector<Diagnostic>& warnings) {
@@ -50,8 +52,8 @@ void buildZone(const ZoneSource& src, Zone& zone, std::vector<Diagnostic>& error
   for (const Record& r : src.records) {
     std::string key = dns::lowered(r.owner);
     if (!dns::isSubdomain(key, src.origin)) {
-      errors.push_back(at(r, "record owner '" + nameToText(r.owner) + "' is outside zone '" +
-                                 zone_text + "'"));
+      errors.push_back(
+          at(r, "record owner '" + nameToText(r.owner) + "' is outside zone '" + zone_text + "'"));
       continue;
     }
     if (isMetaType(r.type)) {
@@ -142,16 +144,16 @@ void buildZone(const ZoneSource& src, Zone& zone, std::vector<Diagnostic>& error
     if (cname != node.rrsets.end()) {
       const Record& r = *cname->second.first;
       if (cname->second.rrset.rdatas.size() > 1) {
-        errors.push_back(at(r, "more than one CNAME record for '" + nameToText(node.owner) +
-                                   "' (RFC 2181 §10.1)"));
+        errors.push_back(at(
+            r, "more than one CNAME record for '" + nameToText(node.owner) + "' (RFC 2181 §10.1)"));
       }
       for (const auto& [type, set] : node.rrsets) {
         if (type == rrtype::kCname || type == rrtype::kRrsig || type == rrtype::kNsec) continue;
         // Point at the CNAME when the other data is the (synthesized) SOA: that is the mistake.
         const Record& culprit = type == rrtype::kSoa ? r : *set.first;
         errors.push_back(at(culprit, "CNAME and other data: '" + nameToText(node.owner) +
-                                            "' has a CNAME at " + where(r) + " and a " +
-                                            typeName(type) + " record (RFC 1034 §3.6.2)"));
+                                         "' has a CNAME at " + where(r) + " and a " +
+                                         typeName(type) + " record (RFC 1034 §3.6.2)"));
       }
     }
     if (std::string cut = cutAbove(key); !cut.empty()) {
@@ -220,8 +222,8 @@ void buildZone(const ZoneSource& src, Zone& zone, std::vector<Diagnostic>& error
 
   zone.soa = zone.apex->find(rrtype::kSoa);
   const std::string& soa_rdata = zone.soa->rdatas.front();
-  uint32_t minimum = dns::readU32(reinterpret_cast<const uint8_t*>(soa_rdata.data()) +
-                                  soa_rdata.size() - 4);
+  uint32_t minimum =
+      dns::readU32(reinterpret_cast<const uint8_t*>(soa_rdata.data()) + soa_rdata.size() - 4);
   zone.negative_ttl = std::min(zone.soa->ttl, minimum);  // RFC 2308 §3
 }
 
@@ -241,9 +243,9 @@ std::shared_ptr<const Snapshot> compile(const std::vector<ZoneSource>& zones,
       Diagnostic first{it->second->where, "", ""};
       std::string first_at = first.str();
       first_at.resize(first_at.size() - 2);
-      errors.push_back(Diagnostic{src.where, src.key,
-                                  "duplicate zone '" + nameToText(src.origin) +
-                                      "' (first defined at " + first_at + ")"});
+      errors.push_back(Diagnostic{
+          src.where, src.key,
+          "duplicate zone '" + nameToText(src.origin) + "' (first defined at " + first_at + ")"});
       continue;
     }
     auto zone = std::make_unique<Zone>();

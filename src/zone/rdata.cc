@@ -30,21 +30,33 @@ bool allDigits(std::string_view text) {
   return true;
 }
 
-// ldns accepts an opening quote without its closing one ('"abc' becomes "abc"); an operator who
-// wrote that almost certainly lost part of a TXT record, so refuse it.
-bool quotesBalanced(std::string_view text) {
+// ldns accepts an opening quote without its closing one ('"abc' becomes "abc") and a '(' that is
+// never closed; an operator who wrote that almost certainly lost part of the data, so refuse it.
+std::optional<std::string> delimiterError(std::string_view text) {
   bool quoted = false;
+  int depth = 0;
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
     if (c == '\\') {
       ++i;
     } else if (c == '"') {
       quoted = !quoted;
-    } else if (c == ';' && !quoted) {
-      break;
+    } else if (quoted) {
+      continue;
+    } else if (c == ';') {
+      // A comment runs to the end of the line (RFC 1035 §5.1); a value may span lines.
+      size_t newline = text.find('\n', i);
+      if (newline == std::string_view::npos) break;
+      i = newline;
+    } else if (c == '(') {
+      ++depth;
+    } else if (c == ')' && --depth < 0) {
+      return "unbalanced parentheses";
     }
   }
-  return !quoted;
+  if (quoted) return "unterminated quoted string";
+  if (depth != 0) return "unbalanced parentheses";
+  return std::nullopt;
 }
 
 // ldns parses 8/16/32-bit fields with strtol and silently truncates ("MX 99999 mail" becomes
@@ -130,7 +142,7 @@ std::optional<std::string> parseRdata(uint16_t type, std::string_view text, std:
   };
 
   if (text.find('\0') != std::string_view::npos) return invalid("NUL character in text");
-  if (!quotesBalanced(text)) return invalid("unterminated quoted string");
+  if (auto delimiters = delimiterError(text)) return invalid(*delimiters);
 
   // The owner is irrelevant; ldns needs one to parse a whole RR, and the origin completes
   // relative names inside the RDATA.

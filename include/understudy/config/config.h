@@ -46,6 +46,7 @@ Config loadFile(const std::string& path);
 
 // Same, from text already in memory; `name` is used as the file name in diagnostics and relative
 // `file:` paths resolve against `base_dir`.
-Config loadString(std::string_view yaml, const std::string& name, const std::string& base_dir = ".");
+Config loadString(std::string_view yaml, const std::string& name,
+                  const std::string& base_dir = ".");
 
 }  // namespace understudy::config

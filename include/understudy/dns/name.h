@@ -19,7 +19,9 @@ std::optional<std::string> nameFromText(std::string_view text, std::string_view 
 std::string nameToText(std::string_view wire);
 
 // ASCII lowercase; DNS names compare case-insensitively (RFC 4343).
-inline uint8_t lowerByte(uint8_t c) noexcept { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
+inline uint8_t lowerByte(uint8_t c) noexcept {
+  return (c >= 'A' && c <= 'Z') ? c + 32 : c;
+}
 void lowerInPlace(char* data, size_t len) noexcept;
 std::string lowered(std::string_view wire);
 

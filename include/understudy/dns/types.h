@@ -63,7 +63,7 @@ inline constexpr uint16_t kOpcodeMask = 0x7800;
 }  // namespace flag
 
 inline constexpr size_t kHeaderSize = 12;
-inline constexpr size_t kMaxNameLength = 255;   // RFC 1035 §2.3.4, wire octets
+inline constexpr size_t kMaxNameLength = 255;  // RFC 1035 §2.3.4, wire octets
 inline constexpr size_t kMaxLabelLength = 63;
 inline constexpr size_t kClassicUdpSize = 512;  // RFC 1035 §4.2.1
 inline constexpr size_t kMaxMessageSize = 65535;

@@ -55,8 +55,10 @@ class MessageWriter {
   size_t finish() noexcept;
 
  private:
-  bool writeName(std::string_view name, bool compress) noexcept;
-  bool matchAt(size_t offset, const uint8_t* name, size_t len) const noexcept;
+  // Owner names match earlier names case-insensitively (so they point at the question, in the
+  // client's case); RDATA names only match identical octets.
+  bool writeName(std::string_view name, bool compress, bool exact_case) noexcept;
+  bool matchAt(size_t offset, const uint8_t* name, size_t len, bool exact_case) const noexcept;
   bool room(size_t n) const noexcept { return size_ + n + reserved_ <= limit_; }
 
   static constexpr size_t kMaxCompressionEntries = 96;

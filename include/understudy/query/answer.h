@@ -18,7 +18,7 @@ inline constexpr size_t kMaxResponseSize = 65535;
 // Writes the response into `out` and returns its length, or 0 when the request must be dropped
 // (shorter than a header, or itself a response). `snapshot` may be null (nothing loaded yet):
 // every query is then REFUSED.
-size_t answer(std::span<const uint8_t> request, const zone::Snapshot* snapshot,
-              Transport transport, std::span<uint8_t> out) noexcept;
+size_t answer(std::span<const uint8_t> request, const zone::Snapshot* snapshot, Transport transport,
+              std::span<uint8_t> out) noexcept;
 
 }  // namespace understudy::query

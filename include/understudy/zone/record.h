@@ -35,8 +35,8 @@ std::string typeToText(uint16_t type);
 // RDATA in presentation format -> uncompressed wire format, parsed by ldns. Relative names in the
 // RDATA are completed with `origin` (wire). On failure returns nullopt and a readable reason,
 // e.g. "not a valid IPv4 address '192.0.2.300'".
-std::optional<std::string> parseRdata(uint16_t type, std::string_view text,
-                                      std::string_view origin, std::string* error);
+std::optional<std::string> parseRdata(uint16_t type, std::string_view text, std::string_view origin,
+                                      std::string* error);
 
 // Imports an RFC 1035 master file with ldns. `origin` is wire format; `default_ttl` applies where
 // the file has no $TTL. Throws ConfigError naming file:line on the first bad line.

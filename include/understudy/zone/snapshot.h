@@ -23,9 +23,9 @@ struct WireNameHash {
 };
 
 struct Node {
-  std::string owner;           // wire format, case as configured
-  std::vector<Rrset> rrsets;   // sorted by type; empty for an empty non-terminal
-  const Node* cut = nullptr;   // delegation point at or above this node (never the apex)
+  std::string owner;               // wire format, case as configured
+  std::vector<Rrset> rrsets;       // sorted by type; empty for an empty non-terminal
+  const Node* cut = nullptr;       // delegation point at or above this node (never the apex)
   const Node* wildcard = nullptr;  // the "*.<this>" child, if there is one
   bool is_apex = false;
 
@@ -40,7 +40,7 @@ struct Node {
 };
 
 struct Zone {
-  std::string origin;  // wire, lowercased
+  std::string origin;                                                          // wire, lowercased
   std::unordered_map<std::string, Node, WireNameHash, std::equal_to<>> nodes;  // key: lowercased
   const Node* apex = nullptr;
   const Rrset* soa = nullptr;

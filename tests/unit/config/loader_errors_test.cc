@@ -129,6 +129,11 @@ const std::vector<Case>& cases() {
        "zones:\n  - name: demo.test\n  - name: Demo.Test.\n",
        {"test.yaml:3:5: zones[1]: duplicate zone 'demo.test.' (first defined at "
         "test.yaml:2:5)"}},
+      {"DuplicateZoneAfterBrokenZone",
+       "zones:\n  - name: demo.test\n    default_ttl: x\n  - name: demo.test\n",
+       {"test.yaml:3:18: zones[0].default_ttl: invalid TTL 'x' (expected seconds or e.g. 300, "
+        "5m, 1h, 1d)",
+        "test.yaml:4:5: zones[1]: duplicate zone 'demo.test.' (first defined at test.yaml:2:5)"}},
       {"DefaultTtlOutOfRange",
        "zones:\n  - name: demo.test\n    default_ttl: 4294967296\n",
        {"test.yaml:3:18: zones[0].default_ttl: TTL 4294967296 out of range (0..2147483647)"}},
@@ -196,6 +201,13 @@ const std::vector<Case>& cases() {
        "zones:\n  - name: demo.test\n    records:\n"
        "      - { name: www, type: A, value: 192.0.2.1, class: IN }\n",
        {"test.yaml:4:49: zones[0].records[0]: unknown key 'class'"}},
+      {"RecordNameWithoutValue",
+       "zones:\n  - name: demo.test\n    records:\n"
+       "      - name:\n        type: A\n        value: 192.0.2.1\n",
+       {"test.yaml:4:9: zones[0].records[0].name: missing value"}},
+      {"ThreadsWithoutValue",
+       "server:\n  threads:\n  tcp_max_connections: 5\n",
+       {"test.yaml:2:3: server.threads: missing value"}},
       {"RecordNotAMap",
        "zones:\n  - name: demo.test\n    records:\n      - www A 192.0.2.1\n",
        {"test.yaml:4:9: zones[0].records[0]: expected a map"}},

@@ -115,6 +115,14 @@ TEST(LoadConfig, EmptyConfigHasDefaults) {
   EXPECT_EQ(server_only.server.threads, 0u);
 }
 
+TEST(LoadConfig, EmptySectionsMeanNone) {
+  Config config = load("server:\nlog:\nzones:\n  - name: demo.test\n    soa:\n    records:\n");
+  EXPECT_EQ(config.server.listen.size(), 2u);
+  ASSERT_EQ(config.zones.size(), 1u);
+  ASSERT_EQ(config.zones[0].records.size(), 1u);
+  EXPECT_EQ(config.zones[0].records[0].type, 6);
+}
+
 TEST(LoadConfig, ListenAddresses) {
   Config config = load(R"(
 server:

@@ -12,7 +12,9 @@ namespace {
 
 using std::string_literals::operator""s;
 
-std::vector<uint8_t> bytes(const std::string& s) { return {s.begin(), s.end()}; }
+std::vector<uint8_t> bytes(const std::string& s) {
+  return {s.begin(), s.end()};
+}
 
 // id 0x1234, RD, qdcount 1, then the given counts.
 std::string header(uint16_t flags = 0x0100, uint16_t qd = 1, uint16_t an = 0, uint16_t ns = 0,
@@ -90,16 +92,17 @@ INSTANTIATE_TEST_SUITE_P(
         Malformed{"OPT not owned by root",
                   header(0x0100, 1, 0, 0, 1) + kQuestion + "\1a\0\0\x29\x04\xd0\0\0\0\0\0\0"s,
                   ParseStatus::kFormErr},
-        Malformed{"OPT option overruns",
-                  header(0x0100, 1, 0, 0, 1) + kQuestion +
-                      "\0\0\x29\x04\xd0\0\0\0\0\0\x04\0\x0a\0\x08"s,
-                  ParseStatus::kFormErr},
+        Malformed{
+            "OPT option overruns",
+            header(0x0100, 1, 0, 0, 1) + kQuestion + "\0\0\x29\x04\xd0\0\0\0\0\0\x04\0\x0a\0\x08"s,
+            ParseStatus::kFormErr},
         Malformed{"rdlength past end",
                   header(0x0100, 1, 0, 0, 1) + kQuestion + "\0\0\x29\x04\xd0\0\0\0\0\0\x10"s,
                   ParseStatus::kFormErr}),
     [](const auto& info) {
       std::string n;
-      for (char c : std::string(info.param.what)) n += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+      for (char c : std::string(info.param.what))
+        n += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
       return n;
     });
 

@@ -64,8 +64,8 @@ TEST(ReadName, FollowsBackwardPointers) {
   msg += "\3www\xc0\x0c"s;
   uint8_t out[255];
   size_t len = 0, next = 0;
-  ASSERT_TRUE(readName(reinterpret_cast<const uint8_t*>(msg.data()), msg.size(), 23, out, &len,
-                       &next));
+  ASSERT_TRUE(
+      readName(reinterpret_cast<const uint8_t*>(msg.data()), msg.size(), 23, out, &len, &next));
   EXPECT_EQ(std::string(reinterpret_cast<char*>(out), len), "\3www\4demo\4test\0"s);
   EXPECT_EQ(next, msg.size());
 }
@@ -79,18 +79,22 @@ TEST(ReadName, RejectsLoopsForwardPointersAndOverruns) {
   std::string forward = std::string(12, '\0') + "\xc0\x10\0\0\0"s;
   EXPECT_FALSE(readName(reinterpret_cast<const uint8_t*>(forward.data()), forward.size(), 12, out,
                         &len, &next));
-  std::string overrun = std::string(12, '\0') + "\x05" "ab"s;
+  std::string overrun = std::string(12, '\0') +
+                        "\x05"
+                        "ab"s;
   EXPECT_FALSE(readName(reinterpret_cast<const uint8_t*>(overrun.data()), overrun.size(), 12, out,
                         &len, &next));
-  std::string extended = std::string(12, '\0') + "\x41" "ab\0"s;
-  EXPECT_FALSE(readName(reinterpret_cast<const uint8_t*>(extended.data()), extended.size(), 12,
-                        out, &len, &next));
+  std::string extended = std::string(12, '\0') +
+                         "\x41"
+                         "ab\0"s;
+  EXPECT_FALSE(readName(reinterpret_cast<const uint8_t*>(extended.data()), extended.size(), 12, out,
+                        &len, &next));
   // 128 labels of 1 octet = 256 octets with the root: one too many.
   std::string too_long(12, '\0');
   for (int i = 0; i < 128; ++i) too_long += "\1a"s;
   too_long += '\0';
-  EXPECT_FALSE(readName(reinterpret_cast<const uint8_t*>(too_long.data()), too_long.size(), 12,
-                        out, &len, &next));
+  EXPECT_FALSE(readName(reinterpret_cast<const uint8_t*>(too_long.data()), too_long.size(), 12, out,
+                        &len, &next));
 }
 
 }  // namespace

@@ -322,6 +322,8 @@ TEST(Answer, OpcodeOtherThanQueryIsNotImp) {
   o.opcode = LDNS_PACKET_STATUS;
   auto r = ask("www.example.test.", LDNS_RR_TYPE_A, o);
   EXPECT_EQ(r->rcode(), LDNS_RCODE_NOTIMPL);
+  EXPECT_TRUE(ldns_pkt_edns(r->pkt));  // the OPT is echoed on errors too
+  EXPECT_EQ(ldns_pkt_qdcount(r->pkt), 1);
   o.opcode = LDNS_PACKET_NOTIFY;
   EXPECT_EQ(ask("www.example.test.", LDNS_RR_TYPE_A, o)->rcode(), LDNS_RCODE_NOTIMPL);
 }
@@ -330,8 +332,16 @@ TEST(Answer, ClassOtherThanInIsRefused) {
   QueryOptions o;
   o.qclass = LDNS_RR_CLASS_CH;
   EXPECT_EQ(ask("www.example.test.", LDNS_RR_TYPE_A, o)->rcode(), LDNS_RCODE_REFUSED);
-  o.qclass = LDNS_RR_CLASS_ANY;
+  o.qclass = LDNS_RR_CLASS_HS;
   EXPECT_EQ(ask("www.example.test.", LDNS_RR_TYPE_A, o)->rcode(), LDNS_RCODE_REFUSED);
+}
+
+TEST(Answer, ClassAnyMatchesIn) {
+  QueryOptions o;
+  o.qclass = LDNS_RR_CLASS_ANY;
+  auto r = ask("www.example.test.", LDNS_RR_TYPE_A, o);
+  EXPECT_EQ(r->rcode(), LDNS_RCODE_NOERROR);
+  EXPECT_EQ(r->answer(), Lines{"www.example.test. 300 IN A 192.0.2.1"});
 }
 
 TEST(Answer, ZoneTransfersAreRefused) {
@@ -437,6 +447,22 @@ TEST(Answer, NoSnapshotRefusesEverything) {
   free(wire);
   ASSERT_GT(n, 12u);
   EXPECT_EQ(out[3] & 0xf, LDNS_RCODE_REFUSED);
+}
+
+}  // namespace
+}  // namespace understudy::query
+
+namespace understudy::query {
+namespace {
+
+TEST(Answer, RdataNamesKeepTheirCaseWhateverTheQuestionCase) {
+  // RFC 4343 §4.1: the CNAME target is served as configured even when the query is upper case.
+  auto r = ask("ALIAS.EXAMPLE.TEST.", LDNS_RR_TYPE_CNAME);
+  ASSERT_EQ(r->answer().size(), 1u);
+  EXPECT_EQ(r->answer()[0], "alias.example.test. 3600 IN CNAME www.example.test.");
+  // ldns lowercases owners when printing; check the raw bytes instead.
+  std::string wire(r->wire.begin(), r->wire.end());
+  EXPECT_NE(wire.find(std::string("\3www\7example\4test", 17)), std::string::npos);
 }
 
 }  // namespace

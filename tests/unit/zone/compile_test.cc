@@ -43,12 +43,10 @@ INSTANTIATE_TEST_SUITE_P(
              "      - { name: www, type: A, value: 192.0.2.1 }\n",
              "t.yaml:5:38: zones[0].records[1]: CNAME and other data: 'www.example.test.' has a "
              "CNAME at t.yaml:4:42 and a A record (RFC 1034 §3.6.2)"},
-        Case{"two_cnames",
-             "      - { name: www, type: CNAME, values: [a, b] }\n",
+        Case{"two_cnames", "      - { name: www, type: CNAME, values: [a, b] }\n",
              "t.yaml:4:44: zones[0].records[0]: more than one CNAME record for "
              "'www.example.test.' (RFC 2181 §10.1)"},
-        Case{"cname_at_apex",
-             "      - { name: \"@\", type: CNAME, value: www }\n",
+        Case{"cname_at_apex", "      - { name: \"@\", type: CNAME, value: www }\n",
              "t.yaml:4:42: zones[0].records[0]: CNAME and other data: 'example.test.' has a "
              "CNAME at t.yaml:4:42 and a SOA record (RFC 1034 §3.6.2)"},
         Case{"ttl_mismatch",
@@ -76,8 +74,7 @@ INSTANTIATE_TEST_SUITE_P(
              "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\" }\n",
              "t.yaml:4:39: zones[0].records[0]: DS record at the zone apex belongs in the parent "
              "zone (RFC 4034 §5)"},
-        Case{"dname",
-             "      - { name: old, type: DNAME, value: new.example. }\n",
+        Case{"dname", "      - { name: old, type: DNAME, value: new.example. }\n",
              "t.yaml:4:42: zones[0].records[0]: DNAME records are not supported"}),
     [](const auto& info) { return std::string(info.param.what); });
 
@@ -97,8 +94,9 @@ TEST(Compile, DuplicateRdataIsAWarningNotAnError) {
   ASSERT_EQ(warnings.size(), 1u);
   EXPECT_NE(warnings[0].str().find("duplicate A record"), std::string::npos);
   const Zone& z = *snapshot->zones[0];
-  EXPECT_EQ(z.find(dns::lowered(*dns::nameFromText("www.example.test.", "")))->find(1)->rdatas.size(),
-            1u);
+  EXPECT_EQ(
+      z.find(dns::lowered(*dns::nameFromText("www.example.test.", "")))->find(1)->rdatas.size(),
+      1u);
 }
 
 TEST(Compile, BuildsEmptyNonTerminalsCutsAndWildcards) {

@@ -99,6 +99,16 @@ TEST(ParseRdata, TxtLongStringIsRejectedByLdns) {
   EXPECT_EQ(static_cast<uint8_t>(wire[256]), 45);
 }
 
+TEST(ParseRdata, ParenthesesAndCommentsSpanLines) {
+  EXPECT_EQ(parse(6, "ns1 hostmaster (\n 1 ; serial (\n 2 3 4 5 )"),
+            "\3ns1\4demo\4test\0\12hostmaster\4demo\4test\0"
+            "\0\0\0\1\0\0\0\2\0\0\0\3\0\0\0\4\0\0\0\5"s);
+  EXPECT_EQ(parse(16, "\"a(\" \"b)\" ; trailing ( comment"),
+            "\x02"
+            "a(\x02"
+            "b)"s);
+}
+
 TEST(ParseRdata, Caa) {
   EXPECT_EQ(parse(257, "0 issue \"letsencrypt.org\""), "\x00\x05issueletsencrypt.org"s);
 }
@@ -146,6 +156,9 @@ TEST(ParseRdata, Errors) {
             "invalid SRV data '10 60 70000 sip': integer 70000 out of range (0..65535)");
   EXPECT_EQ(parseError(16, "\"unterminated"),
             "invalid TXT data '\"unterminated': unterminated quoted string");
+  EXPECT_EQ(parseError(1, "192.0.2.1 ("), "not a valid IPv4 address '192.0.2.1 ('");
+  EXPECT_EQ(parseError(16, "(\"a\""), "invalid TXT data '(\"a\"': unbalanced parentheses");
+  EXPECT_EQ(parseError(16, "\"a\")"), "invalid TXT data '\"a\")': unbalanced parentheses");
   EXPECT_EQ(parseError(5, "a..b"),
             "invalid CNAME data 'a..b': Syntax error, could not parse the RR's rdata");
   EXPECT_EQ(parseError(2, ""), "invalid NS data '': Syntax error, value expected");
