@@ -46,7 +46,7 @@ Loaded loadAll(const std::string& path, bool demo) {
 }
 
 std::string summary(const zone::Snapshot& s) {
-  return std::to_string(s.zones.size()) + (s.zones.size() == 1 ? " zone, " : " zones, ") +
+  return std::to_string(s.zones().size()) + (s.zones().size() == 1 ? " zone, " : " zones, ") +
          std::to_string(s.recordCount()) + " records";
 }
 
@@ -55,7 +55,7 @@ int runCheck(const std::string& path) {
     Loaded l = loadAll(path, false);
     for (const auto& w : l.warnings) std::fprintf(stderr, "warning: %s\n", w.str().c_str());
     std::printf("%s: OK, %s\n", path.c_str(), summary(*l.snapshot).c_str());
-    for (const auto& z : l.snapshot->zones) {
+    for (const auto& z : l.snapshot->zones()) {
       std::printf("  zone %s: %zu records, %zu names\n", dns::nameToText(z->origin).c_str(),
                   z->record_count, z->nodes.size());
     }

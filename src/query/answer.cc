@@ -111,8 +111,15 @@ class Resolver {
         anyAnswer(*zone, *node, name.output);
         break;
       }
-      if (const Rrset* rrset = node->find(qtype)) {
-        if (!answerRrset(*zone, name.output, *rrset)) break;
+      bool servfail = false;
+      if (const Rrset* rrset = snapshot_.resolve(node->find(qtype), &servfail)) {
+        answerRrset(*zone, name.output, *rrset);
+        break;
+      }
+      if (servfail) {
+        // A pool with `when_all_down: servfail` and nothing healthy.
+        result = rcode::kServFail;
+        aa_ = false;
         break;
       }
       const Rrset* cname = qtype == rrtype::kCname ? nullptr : node->find(rrtype::kCname);
@@ -159,11 +166,13 @@ class Resolver {
   // RFC 8482 §4.1: answer ANY with one RRset (the lowest type present), so it can never be used
   // to amplify; Knot does the same over both transports.
   void anyAnswer(const Zone& zone, const Node& node, std::string_view owner) {
-    if (node.rrsets.empty()) {
-      negative(zone);
-      return;
+    for (const Rrset& candidate : node.rrsets) {
+      if (const Rrset* rrset = snapshot_.resolve(&candidate)) {
+        answerRrset(zone, owner, *rrset);
+        return;
+      }
     }
-    answerRrset(zone, owner, node.rrsets.front());
+    negative(zone);
   }
 
   // NODATA and NXDOMAIN: the SOA in the authority section with the negative TTL (RFC 2308 §3).
@@ -218,7 +227,7 @@ class Resolver {
       // Below a cut only delegation glue is served; a non-glue lookup would leak occluded data.
       if (node->cut && !t.glue) continue;
       for (uint16_t type : {rrtype::kA, rrtype::kAaaa}) {
-        const Rrset* rrset = node->find(type);
+        const Rrset* rrset = snapshot_.resolve(node->find(type));
         if (!rrset) continue;
         MessageWriter::Mark m = w_.mark();
         for (const auto& rdata : rrset->rdatas) {

@@ -44,7 +44,7 @@ std::string typeName(uint16_t t) {
 }
 
 void buildZone(const ZoneSource& src, Zone& zone, std::vector<Diagnostic>& errors,
-               std::vector<Diagnostic>& warnings) {
+               std::vector<Diagnostic>& warnings, int32_t& max_dynamic) {
   zone.origin = src.origin;
   const std::string zone_text = nameToText(src.origin);
   std::map<std::string, NodeBuild> owners;  // key: lowercased owner
@@ -71,10 +71,23 @@ void buildZone(const ZoneSource& src, Zone& zone, std::vector<Diagnostic>& error
     NodeBuild& node = owners[key];
     if (node.owner.empty()) node.owner = r.owner;
     RrsetBuild& set = node.rrsets[r.type];
+    if (set.first && (r.dynamic >= 0 || set.rrset.dynamic >= 0)) {
+      // A pooled RRset is owned by its pool as a whole; static records cannot join it.
+      errors.push_back(at(r, "'" + nameToText(r.owner) + "' " + typeName(r.type) +
+                                 " is already defined at " + where(*set.first) +
+                                 "; a pooled record must be the only " + typeName(r.type) +
+                                 " record of its name"));
+      continue;
+    }
     if (!set.first) {
       set.first = &r;
       set.rrset.type = r.type;
       set.rrset.ttl = r.ttl;
+      set.rrset.dynamic = r.dynamic;
+      if (r.dynamic >= 0) {
+        max_dynamic = std::max(max_dynamic, r.dynamic);
+        continue;
+      }
     } else if (set.rrset.ttl != r.ttl) {
       // RFC 2181 §5.2: all RRs of an RRset share one TTL.
       errors.push_back(at(r, "TTL " + std::to_string(r.ttl) + " differs from TTL " +
@@ -181,7 +194,7 @@ void buildZone(const ZoneSource& src, Zone& zone, std::vector<Diagnostic>& error
     Node& node = zone.nodes[key];
     node.owner = build.owner;
     for (auto& [type, set] : build.rrsets) {
-      zone.record_count += set.rrset.rdatas.size();
+      zone.record_count += set.rrset.dynamic >= 0 ? 1 : set.rrset.rdatas.size();
       node.rrsets.push_back(std::move(set.rrset));
     }
   }
@@ -234,8 +247,8 @@ std::shared_ptr<const Snapshot> compile(const std::vector<ZoneSource>& zones,
                                         std::vector<Diagnostic>* warnings) {
   std::vector<Diagnostic> errors;
   std::vector<Diagnostic> local_warnings;
-  auto snapshot = std::make_shared<Snapshot>();
-  snapshot->options = options;
+  auto zone_set = std::make_shared<ZoneSet>();
+  int32_t max_dynamic = -1;
   std::map<std::string, const ZoneSource*> seen;
   for (const ZoneSource& src : zones) {
     auto [it, inserted] = seen.emplace(src.origin, &src);
@@ -243,20 +256,25 @@ std::shared_ptr<const Snapshot> compile(const std::vector<ZoneSource>& zones,
       Diagnostic first{it->second->where, "", ""};
       std::string first_at = first.str();
       first_at.resize(first_at.size() - 2);
-      errors.push_back(Diagnostic{
-          src.where, src.key,
-          "duplicate zone '" + nameToText(src.origin) + "' (first defined at " + first_at + ")"});
+      errors.push_back(Diagnostic{src.where, src.key,
+                                  "duplicate zone '" + nameToText(src.origin) +
+                                      "' (first defined at " + first_at + ")"});
       continue;
     }
     auto zone = std::make_unique<Zone>();
     size_t before = errors.size();
-    buildZone(src, *zone, errors, local_warnings);
+    buildZone(src, *zone, errors, local_warnings, max_dynamic);
     if (errors.size() != before) continue;
-    snapshot->by_origin.emplace(zone->origin, zone.get());
-    snapshot->zones.push_back(std::move(zone));
+    zone_set->by_origin.emplace(zone->origin, zone.get());
+    zone_set->zones.push_back(std::move(zone));
   }
   if (!errors.empty()) throw ConfigError(std::move(errors));
   if (warnings) *warnings = std::move(local_warnings);
+  auto snapshot = std::make_shared<Snapshot>();
+  snapshot->zone_set = std::move(zone_set);
+  snapshot->options = options;
+  // Pooled RRsets start empty; the failover controller fills them before anything is served.
+  snapshot->dynamic.resize(static_cast<size_t>(max_dynamic + 1));
   return snapshot;
 }
 

@@ -8,7 +8,7 @@ size_t WireNameHash::operator()(std::string_view s) const noexcept {
   return std::hash<std::string_view>{}(s);
 }
 
-const Zone* Snapshot::findZone(std::string_view lowered_name) const noexcept {
+const Zone* ZoneSet::findZone(std::string_view lowered_name) const noexcept {
   // Longest match first: the query name itself, then each parent down to the root.
   std::string_view name = lowered_name;
   while (!name.empty()) {
@@ -20,7 +20,7 @@ const Zone* Snapshot::findZone(std::string_view lowered_name) const noexcept {
   return nullptr;
 }
 
-size_t Snapshot::recordCount() const noexcept {
+size_t ZoneSet::recordCount() const noexcept {
   size_t n = 0;
   for (const auto& z : zones) n += z->record_count;
   return n;

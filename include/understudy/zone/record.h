@@ -17,6 +17,9 @@ struct Record {
   uint16_t type = 0;
   uint32_t ttl = 0;
   std::string rdata;  // wire format, uncompressed
+  // >= 0: the RRset's content is not static but the answer the failover controller currently
+  // publishes under this index (a pooled record); rdata and ttl are then unused.
+  int32_t dynamic = -1;
   SourceLocation where;
   std::string key;  // config key path, e.g. "zones[0].records[2]"; empty for zone-file records
 };

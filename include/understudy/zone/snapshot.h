@@ -15,6 +15,18 @@ struct Rrset {
   uint16_t type = 0;
   uint32_t ttl = 0;
   std::vector<std::string> rdatas;  // uncompressed wire RDATA, in configuration order
+  int32_t dynamic = -1;             // >= 0: look the content up in Snapshot::dynamic
+};
+
+// The current content of a pooled RRset, as decided by the failover controller.
+struct DynamicRrset {
+  enum class Mode : uint8_t {
+    kAnswer,    // serve `rrset`
+    kNoData,    // behave as if the RRset did not exist (NODATA)
+    kServFail,  // answer SERVFAIL (when_all_down: servfail)
+  };
+  Mode mode = Mode::kNoData;
+  Rrset rrset;
 };
 
 struct WireNameHash {
@@ -57,15 +69,38 @@ struct ServingOptions {
   uint16_t edns_udp_size = 1232;  // the most we send over UDP to an EDNS client
 };
 
-struct Snapshot {
+// Every zone, immutable and shared between snapshots: a health change publishes a new Snapshot
+// that points at the same ZoneSet with a new (small) dynamic table.
+struct ZoneSet {
   std::vector<std::unique_ptr<Zone>> zones;
   std::unordered_map<std::string, const Zone*, WireNameHash, std::equal_to<>> by_origin;
-  ServingOptions options;
-  uint64_t generation = 0;
 
   // The zone with the longest origin that contains `lowered_name`, or nullptr.
   const Zone* findZone(std::string_view lowered_name) const noexcept;
   size_t recordCount() const noexcept;
+};
+
+struct Snapshot {
+  std::shared_ptr<const ZoneSet> zone_set;
+  std::vector<DynamicRrset> dynamic;  // indexed by Rrset::dynamic
+  ServingOptions options;
+
+  const std::vector<std::unique_ptr<Zone>>& zones() const noexcept { return zone_set->zones; }
+  const Zone* findZone(std::string_view lowered_name) const noexcept {
+    return zone_set->findZone(lowered_name);
+  }
+  size_t recordCount() const noexcept { return zone_set->recordCount(); }
+
+  // The content to serve for `rrset`: itself when static, else its dynamic entry; nullptr when
+  // the pooled RRset is currently empty (NODATA). `servfail` is set for kServFail.
+  const Rrset* resolve(const Rrset* rrset, bool* servfail = nullptr) const noexcept {
+    if (!rrset || rrset->dynamic < 0) return rrset;
+    if (static_cast<size_t>(rrset->dynamic) >= dynamic.size()) return nullptr;
+    const DynamicRrset& d = dynamic[rrset->dynamic];
+    if (d.mode == DynamicRrset::Mode::kAnswer && !d.rrset.rdatas.empty()) return &d.rrset;
+    if (d.mode == DynamicRrset::Mode::kServFail && servfail) *servfail = true;
+    return nullptr;
+  }
 };
 
 }  // namespace understudy::zone

@@ -93,7 +93,7 @@ TEST(Compile, DuplicateRdataIsAWarningNotAnError) {
   auto snapshot = compile(c.zones, {}, &warnings);
   ASSERT_EQ(warnings.size(), 1u);
   EXPECT_NE(warnings[0].str().find("duplicate A record"), std::string::npos);
-  const Zone& z = *snapshot->zones[0];
+  const Zone& z = *snapshot->zones()[0];
   EXPECT_EQ(
       z.find(dns::lowered(*dns::nameFromText("www.example.test.", "")))->find(1)->rdatas.size(),
       1u);
@@ -108,7 +108,7 @@ TEST(Compile, BuildsEmptyNonTerminalsCutsAndWildcards) {
       "      - { name: \"*.w\", type: A, value: 192.0.2.3 }\n",
       "t.yaml");
   auto snapshot = compile(c.zones, {});
-  const Zone& z = *snapshot->zones[0];
+  const Zone& z = *snapshot->zones()[0];
   auto node = [&](const char* text) { return z.find(*dns::nameFromText(text, "")); };
   ASSERT_NE(node("b.c.example.test."), nullptr);
   EXPECT_TRUE(node("b.c.example.test.")->rrsets.empty());

@@ -1,0 +1,48 @@
+// The up/down state machine of one probe target (rise/fall, like HAProxy, gdnsd and Envoy):
+// down after `fall` consecutive failures, up after `rise` consecutive successes. The first result
+// decides the initial state directly, so a restart never starts from a guess.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "understudy/health/check.h"
+
+namespace understudy::health {
+
+enum class State : uint8_t { kUnknown, kUp, kDown };
+enum class Transition : uint8_t { kUnchanged, kWentUp, kWentDown };
+
+const char* stateName(State s);
+
+class Tracker {
+ public:
+  Tracker(unsigned rise, unsigned fall) : rise_(rise ? rise : 1), fall_(fall ? fall : 1) {}
+
+  Transition record(const Outcome& outcome, const CheckSpec& check);
+
+  State state() const { return state_; }
+  unsigned consecutiveSuccesses() const { return successes_; }
+  unsigned consecutiveFailures() const { return failures_; }
+  const std::optional<Outcome>& lastOutcome() const { return last_; }
+  uint64_t probes() const { return probes_; }
+  // Why the state is what it is, in an operator's words: "HTTP 503 x3", "connect refused x3",
+  // "HTTP 200 x2".
+  const std::string& reason() const { return reason_; }
+
+ private:
+  unsigned rise_;
+  unsigned fall_;
+  State state_ = State::kUnknown;
+  unsigned successes_ = 0;
+  unsigned failures_ = 0;
+  uint64_t probes_ = 0;
+  std::optional<Outcome> last_;
+  std::string last_text_;  // describe() of the latest outcome
+  unsigned same_text_ = 0;  // how many consecutive outcomes had that text
+  std::string reason_;
+};
+
+}  // namespace understudy::health

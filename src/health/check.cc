@@ -1,0 +1,54 @@
+#include "understudy/health/check.h"
+
+namespace understudy::health {
+
+std::string ProbeTarget::label() const {
+  std::string host = address.find(':') != std::string::npos ? "[" + address + "]" : address;
+  return check.name + " " + host + ":" + std::to_string(check.port);
+}
+
+const char* Outcome::kindName(OutcomeKind kind) {
+  switch (kind) {
+    case OutcomeKind::kOk:
+      return "ok";
+    case OutcomeKind::kTimeout:
+      return "timeout";
+    case OutcomeKind::kConnectFailed:
+      return "connect_failed";
+    case OutcomeKind::kBadStatus:
+      return "bad_status";
+    case OutcomeKind::kBodyMismatch:
+      return "body_mismatch";
+    case OutcomeKind::kTlsError:
+      return "tls_error";
+    case OutcomeKind::kError:
+      return "error";
+  }
+  return "error";
+}
+
+std::string Outcome::describe(const CheckSpec& check) const {
+  switch (kind) {
+    case OutcomeKind::kOk:
+      return http_status ? "HTTP " + std::to_string(http_status) : "ok";
+    case OutcomeKind::kTimeout:
+      return "timeout " + std::to_string(check.timeout.count()) + " ms";
+    case OutcomeKind::kConnectFailed: {
+      // "connect refused" reads better than "connect connection refused".
+      std::string d = detail.empty() ? "failed" : detail;
+      if (d.rfind("connection ", 0) == 0) d = d.substr(11);
+      return "connect " + d;
+    }
+    case OutcomeKind::kBadStatus:
+      return "HTTP " + std::to_string(http_status);
+    case OutcomeKind::kBodyMismatch:
+      return "body did not contain '" + check.expect_body + "'";
+    case OutcomeKind::kTlsError:
+      return "TLS: " + (detail.empty() ? std::string("handshake failed") : detail);
+    case OutcomeKind::kError:
+      return detail.empty() ? std::string("probe error") : detail;
+  }
+  return "probe error";
+}
+
+}  // namespace understudy::health
