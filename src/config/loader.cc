@@ -302,7 +302,8 @@ class Loader {
   Fields fields(const YAML::Node& map, const std::string& key,
                 std::initializer_list<std::string_view> allowed) {
     // Sections that may be written empty ("records:" with nothing under it) mean "none".
-    static constexpr std::string_view kMayBeEmpty[] = {"server", "log", "zones", "records", "soa"};
+    static constexpr std::string_view kMayBeEmpty[] = {"server", "log",    "zones", "records",
+                                                       "soa",    "checks", "pools", "headers"};
     Fields out;
     for (const auto& entry : map) {
       const YAML::Node& name_node = entry.first;
@@ -402,10 +403,15 @@ class Loader {
       error(root, "", "expected a map at the top level");
       return;
     }
-    Fields top = fields(root, "", {"server", "log", "zones"});
+    Fields top = fields(root, "", {"server", "log", "checks", "pools", "zones"});
+    config_ = &config;
     if (auto server = top.get("server")) loadServer(*server, config.server);
     if (auto log = top.get("log")) loadLog(*log, config.log);
+    // Checks before pools before zones: each refers to the one before it by name.
+    if (auto checks = top.get("checks")) loadChecks(*checks, config.checks);
+    if (auto pools = top.get("pools")) loadPools(*pools, config.pools);
     if (auto zones = top.get("zones")) loadZones(*zones, config.zones);
+    config_ = nullptr;
   }
 
   void loadServer(const YAML::Node& node, ServerConfig& server) {
@@ -751,7 +757,9 @@ class Loader {
   void loadRecord(const YAML::Node& node, const std::string& key, const ZoneContext& ctx,
                   std::vector<zone::Record>& out) {
     if (!expectMap(node, key)) return;
-    Fields f = fields(node, key, {"name", "type", "ttl", "value", "values"});
+    Fields f = fields(node, key,
+                      {"name", "type", "ttl", "value", "values", "pool", "failover_ttl",
+                       "when_all_down", "fallback"});
 
     std::optional<std::string> owner;
     if (auto name = f.get("name")) {
@@ -803,6 +811,17 @@ class Loader {
       }
     }
 
+    if (f.given("pool")) {
+      loadPoolRecord(node, f, key, ctx, owner, type, record_ttl, ttl_ok && f.given("ttl"), out);
+      return;
+    }
+    for (const char* pool_only : {"failover_ttl", "when_all_down", "fallback"}) {
+      if (auto extra = f.get(pool_only)) {
+        error(*extra, joinKey(key, pool_only),
+              std::string("'") + pool_only + "' applies only to records with a 'pool'");
+      }
+    }
+
     // (value node, key path) for each RDATA.
     std::vector<std::pair<YAML::Node, std::string>> values;
     auto value = f.get("value");
@@ -849,13 +868,445 @@ class Loader {
     }
   }
 
+  // ---- health checks, pools and pooled records ------------------------------------------------
+
+  std::optional<std::string> ipAddress(const YAML::Node& node, const std::string& key) {
+    auto text = scalar(node, key);
+    if (!text) return std::nullopt;
+    unsigned char buf[16];
+    char out[INET6_ADDRSTRLEN];
+    if (inet_pton(AF_INET, text->c_str(), buf) == 1) {
+      inet_ntop(AF_INET, buf, out, sizeof out);
+      return std::string(out);
+    }
+    if (inet_pton(AF_INET6, text->c_str(), buf) == 1) {
+      inet_ntop(AF_INET6, buf, out, sizeof out);
+      return std::string(out);
+    }
+    error(node, key, "not a valid IPv4 or IPv6 address '" + *text + "'");
+    return std::nullopt;
+  }
+
+  std::optional<bool> boolean(const YAML::Node& node, const std::string& key) {
+    if (node.IsScalar()) {
+      const std::string& t = node.Scalar();
+      if (t == "true" || t == "yes" || t == "on") return true;
+      if (t == "false" || t == "no" || t == "off") return false;
+    }
+    error(node, key, "expected true or false");
+    return std::nullopt;
+  }
+
+  // "checks: { name: {type: http, ...}, ... }"
+  void loadChecks(const YAML::Node& node, std::vector<health::CheckSpec>& checks) {
+    if (!expectMap(node, "checks")) return;
+    for (const auto& entry : node) {
+      auto name = scalar(entry.first, "checks");
+      if (!name) continue;
+      const std::string key = joinKey("checks", *name);
+      if (std::any_of(checks.begin(), checks.end(),
+                      [&](const health::CheckSpec& c) { return c.name == *name; })) {
+        error(entry.first, "checks", "duplicate check '" + *name + "'");
+        continue;
+      }
+      if (auto check = loadCheck(entry.second, key, *name)) checks.push_back(std::move(*check));
+    }
+  }
+
+  std::optional<health::CheckSpec> loadCheck(const YAML::Node& node, const std::string& key,
+                                             const std::string& name) {
+    if (!expectMap(node, key)) return std::nullopt;
+    Fields f =
+        fields(node, key,
+               {"type", "port", "path", "method", "host", "headers", "expect_status", "expect_body",
+                "tls_verify", "ca_file", "interval", "timeout", "rise", "fall"});
+    health::CheckSpec c;
+    c.name = name;
+    size_t errors_before = errors_.size();
+    if (auto type = f.get("type")) {
+      auto text = scalar(*type, joinKey(key, "type"));
+      if (text && *text == "http") {
+        c.type = health::CheckType::kHttp;
+      } else if (text && *text == "https") {
+        c.type = health::CheckType::kHttps;
+        c.port = 443;
+      } else if (text && *text == "tcp") {
+        c.type = health::CheckType::kTcp;
+      } else if (text) {
+        error(*type, joinKey(key, "type"),
+              "unknown check type '" + *text + "' (expected http, https or tcp)");
+      }
+    } else {
+      error(node, key, "missing required key 'type'");
+    }
+    const bool http = c.type != health::CheckType::kTcp;
+    if (auto port = f.get("port")) {
+      if (auto v = integer(*port, joinKey(key, "port"), 1, 65535))
+        c.port = static_cast<uint16_t>(*v);
+    } else if (!http && !f.given("port")) {
+      error(node, key, "missing required key 'port' (a tcp check needs one)");
+    }
+    static constexpr const char* kHttpOnly[] = {"path",       "method",        "host",
+                                                "headers",    "expect_status", "expect_body",
+                                                "tls_verify", "ca_file"};
+    for (const char* k : kHttpOnly) {
+      if (!http && f.given(k)) {
+        if (auto v = f.get(k)) {
+          error(*v, joinKey(key, k),
+                std::string("'") + k + "' applies to http and https checks only");
+        }
+      }
+    }
+    if (http) {
+      if (auto path = f.get("path")) {
+        auto text = scalar(*path, joinKey(key, "path"));
+        if (text && (text->empty() || (*text)[0] != '/')) {
+          error(*path, joinKey(key, "path"), "path must start with '/': '" + *text + "'");
+        } else if (text) {
+          c.path = *text;
+        }
+      }
+      if (auto method = f.get("method")) {
+        auto text = scalar(*method, joinKey(key, "method"));
+        if (text && (*text == "GET" || *text == "HEAD")) {
+          c.method = *text;
+        } else if (text) {
+          error(*method, joinKey(key, "method"), "method must be GET or HEAD, not '" + *text + "'");
+        }
+      }
+      if (auto host = f.get("host")) {
+        if (auto text = scalar(*host, joinKey(key, "host"))) c.host = *text;
+      }
+      if (auto headers = f.get("headers")) {
+        const std::string hkey = joinKey(key, "headers");
+        if (expectMap(*headers, hkey)) {
+          for (const auto& h : *headers) {
+            auto hname = scalar(h.first, hkey);
+            auto hvalue = scalar(h.second, hname ? joinKey(hkey, *hname) : hkey);
+            if (hname && hvalue) c.headers.emplace_back(*hname, *hvalue);
+          }
+        }
+      }
+      if (auto expect = f.get("expect_status"))
+        loadExpectStatus(*expect, joinKey(key, "expect_status"), c);
+      if (auto body = f.get("expect_body")) {
+        if (auto text = scalar(*body, joinKey(key, "expect_body"))) c.expect_body = *text;
+      }
+      if (auto verify = f.get("tls_verify")) {
+        if (auto v = boolean(*verify, joinKey(key, "tls_verify"))) c.tls_verify = *v;
+      }
+      if (auto ca = f.get("ca_file")) {
+        if (auto text = scalar(*ca, joinKey(key, "ca_file"))) {
+          std::filesystem::path path(*text);
+          if (path.is_relative()) path = std::filesystem::path(base_dir_) / path;
+          std::ifstream probe(path);
+          if (!probe) {
+            error(*ca, joinKey(key, "ca_file"),
+                  "cannot open CA file '" + path.string() + "': " + std::strerror(errno));
+          }
+          c.ca_file = path.string();
+        }
+      }
+    }
+    if (auto interval = f.get("interval")) {
+      if (auto d = duration(*interval, joinKey(key, "interval"), std::chrono::milliseconds(100),
+                            std::chrono::milliseconds(3600 * 1000))) {
+        c.interval = *d;
+      }
+    }
+    std::optional<YAML::Node> timeout_node = f.get("timeout");
+    if (timeout_node) {
+      if (auto d = duration(*timeout_node, joinKey(key, "timeout"), std::chrono::milliseconds(10),
+                            std::chrono::milliseconds(3600 * 1000))) {
+        c.timeout = *d;
+      }
+    }
+    if (c.timeout >= c.interval) {
+      // Otherwise probes of one target would overlap (DESIGN.md: a config error).
+      error(timeout_node ? at(*timeout_node) : at(node), joinKey(key, "timeout"),
+            "timeout " + formatDuration(c.timeout) + " must be shorter than interval " +
+                formatDuration(c.interval));
+    }
+    if (auto rise = f.get("rise")) {
+      if (auto v = integer(*rise, joinKey(key, "rise"), 1, 100)) c.rise = static_cast<unsigned>(*v);
+    }
+    if (auto fall = f.get("fall")) {
+      if (auto v = integer(*fall, joinKey(key, "fall"), 1, 100)) c.fall = static_cast<unsigned>(*v);
+    }
+    if (errors_.size() != errors_before) return std::nullopt;
+    return c;
+  }
+
+  // `expect_status: 200`, `[200, 204]`, `"200-299"` or `[200-299, 301]`.
+  void loadExpectStatus(const YAML::Node& node, const std::string& key, health::CheckSpec& c) {
+    std::vector<health::StatusRange> ranges;
+    auto one = [&](const YAML::Node& item, const std::string& item_key) {
+      auto text = scalar(item, item_key);
+      if (!text) return;
+      size_t dash = text->find('-');
+      auto low = parseUnsigned(text->substr(0, dash));
+      auto high = dash == std::string::npos ? low : parseUnsigned(text->substr(dash + 1));
+      if (!low || !high || *low < 100 || *high > 599 || *low > *high) {
+        error(item, item_key,
+              "invalid HTTP status '" + *text +
+                  "' (expected a code 100..599 or a range like 200-299)");
+        return;
+      }
+      ranges.push_back({static_cast<int>(*low), static_cast<int>(*high)});
+    };
+    if (node.IsSequence()) {
+      if (node.size() == 0) error(node, key, "expected at least one status");
+      for (size_t i = 0; i < node.size(); ++i) one(node[i], indexKey(key, i));
+    } else {
+      one(node, key);
+    }
+    if (!ranges.empty()) c.expect_status = std::move(ranges);
+  }
+
+  // "pools: { name: {policy: priority, check: web, endpoints: [...]}, ... }"
+  void loadPools(const YAML::Node& node, std::vector<PoolConfig>& pools) {
+    if (!expectMap(node, "pools")) return;
+    for (const auto& entry : node) {
+      auto name = scalar(entry.first, "pools");
+      if (!name) continue;
+      if (std::any_of(pools.begin(), pools.end(),
+                      [&](const PoolConfig& p) { return p.name == *name; })) {
+        error(entry.first, "pools", "duplicate pool '" + *name + "'");
+        continue;
+      }
+      if (auto pool = loadPool(entry.second, joinKey("pools", *name), *name)) {
+        pools.push_back(std::move(*pool));
+      }
+    }
+  }
+
+  std::optional<PoolConfig> loadPool(const YAML::Node& node, const std::string& key,
+                                     const std::string& name) {
+    if (!expectMap(node, key)) return std::nullopt;
+    Fields f = fields(node, key, {"policy", "max_answers", "check", "endpoints"});
+    PoolConfig pool;
+    pool.name = name;
+    pool.where = at(node);
+    pool.key = key;
+    size_t errors_before = errors_.size();
+    if (auto policy = f.get("policy")) {
+      auto text = scalar(*policy, joinKey(key, "policy"));
+      if (text && *text == "priority") {
+        pool.policy = PoolPolicy::kPriority;
+      } else if (text && *text == "all") {
+        pool.policy = PoolPolicy::kAll;
+      } else if (text) {
+        error(*policy, joinKey(key, "policy"),
+              "unknown policy '" + *text + "' (expected priority or all)");
+      }
+    }
+    if (auto max = f.get("max_answers")) {
+      if (auto v = integer(*max, joinKey(key, "max_answers"), 1, 64)) {
+        pool.max_answers = static_cast<unsigned>(*v);
+      }
+    }
+    std::string pool_check;
+    std::optional<YAML::Node> pool_check_node = f.get("check");
+    if (pool_check_node) {
+      if (auto text = scalar(*pool_check_node, joinKey(key, "check"))) {
+        if (knownCheck(*pool_check_node, joinKey(key, "check"), *text)) pool_check = *text;
+      }
+    }
+    auto endpoints = f.get("endpoints");
+    if (!endpoints) {
+      error(node, key, "pool '" + name + "' has no endpoints");
+      return std::nullopt;
+    }
+    const std::string ekey = joinKey(key, "endpoints");
+    if (!expectList(*endpoints, ekey)) return std::nullopt;
+    if (endpoints->size() == 0) error(*endpoints, ekey, "pool '" + name + "' has no endpoints");
+    for (size_t i = 0; i < endpoints->size(); ++i) {
+      const YAML::Node& e = (*endpoints)[i];
+      const std::string k = indexKey(ekey, i);
+      if (!expectMap(e, k)) continue;
+      Fields ef = fields(e, k, {"address", "probe_address", "priority", "check"});
+      EndpointConfig endpoint;
+      endpoint.where = at(e);
+      endpoint.key = k;
+      auto address = ef.get("address");
+      if (!address) {
+        if (!ef.given("address")) error(e, k, "missing required key 'address'");
+        continue;
+      }
+      auto parsed = ipAddress(*address, joinKey(k, "address"));
+      if (!parsed) continue;
+      endpoint.address = *parsed;
+      endpoint.probe_address = *parsed;
+      if (auto probe = ef.get("probe_address")) {
+        if (auto p = ipAddress(*probe, joinKey(k, "probe_address"))) endpoint.probe_address = *p;
+      }
+      if (auto priority = ef.get("priority")) {
+        if (auto v = integer(*priority, joinKey(k, "priority"), 1, 255)) {
+          endpoint.priority = static_cast<unsigned>(*v);
+        }
+      }
+      if (auto check = ef.get("check")) {
+        if (auto text = scalar(*check, joinKey(k, "check"))) {
+          if (knownCheck(*check, joinKey(k, "check"), *text)) endpoint.check = *text;
+        }
+      } else if (!pool_check.empty()) {
+        endpoint.check = pool_check;
+      } else if (!pool_check_node) {
+        error(e, k,
+              "endpoint " + endpoint.address +
+                  " has no health check (set 'check' on the pool or on the endpoint)");
+      }
+      for (const EndpointConfig& other : pool.endpoints) {
+        if (other.address == endpoint.address) {
+          error(*address, joinKey(k, "address"),
+                "duplicate endpoint " + endpoint.address + " in pool '" + name + "' (first at " +
+                    formatLocation(other.where) + ")");
+        }
+      }
+      pool.endpoints.push_back(std::move(endpoint));
+    }
+    if (errors_.size() != errors_before) return std::nullopt;
+    return pool;
+  }
+
+  bool knownCheck(const YAML::Node& node, const std::string& key, const std::string& name) {
+    if (config_->findCheck(name)) return true;
+    error(node, key, "unknown check '" + name + "'");
+    return false;
+  }
+
+  void loadPoolRecord(const YAML::Node& node, const Fields& f, const std::string& key,
+                      const ZoneContext& ctx, const std::optional<std::string>& owner,
+                      uint16_t type, uint32_t record_ttl, bool ttl_given,
+                      std::vector<zone::Record>& out) {
+    constexpr uint16_t kTypeA = 1;
+    constexpr uint16_t kTypeAaaa = 28;
+    bool ok = owner && type != 0;
+    if (type != 0 && type != kTypeA && type != kTypeAaaa) {
+      error(node, key, "a record with a 'pool' must be of type A or AAAA");
+      ok = false;
+    }
+    for (const char* k : {"value", "values"}) {
+      if (auto v = f.get(k)) {
+        error(*v, joinKey(key, k), std::string("'") + k + "' cannot be used with 'pool'");
+        ok = false;
+      }
+    }
+    PoolRecordConfig rec;
+    rec.zone = ctx.origin_lower;
+    rec.type = type;
+    rec.where = at(node);
+    rec.key = key;
+    const PoolConfig* pool = nullptr;
+    if (auto pool_node = f.get("pool")) {
+      if (auto name = scalar(*pool_node, joinKey(key, "pool"))) {
+        pool = config_->findPool(*name);
+        if (!pool) {
+          error(*pool_node, joinKey(key, "pool"), "unknown pool '" + *name + "'");
+          ok = false;
+        } else {
+          rec.pool = *name;
+          bool want_v6 = type == kTypeAaaa;
+          bool any = std::any_of(pool->endpoints.begin(), pool->endpoints.end(),
+                                 [&](const EndpointConfig& e) { return e.isV6() == want_v6; });
+          if (ok && !any) {
+            error(*pool_node, joinKey(key, "pool"),
+                  "pool '" + *name + "' has no " + (want_v6 ? "IPv6" : "IPv4") +
+                      " endpoints for an " + (want_v6 ? "AAAA" : "A") + " record");
+            ok = false;
+          }
+        }
+      }
+    }
+    // Defaults: the normal TTL is the record's (300 if not given, a sane value for a pooled
+    // name); the failover TTL is short so resolvers come back soon after recovery.
+    rec.ttl = ttl_given ? record_ttl : 300;
+    rec.failover_ttl = std::min<uint32_t>(rec.ttl, 30);
+    if (auto ft = f.get("failover_ttl")) {
+      if (auto v = ttl(*ft, joinKey(key, "failover_ttl"))) {
+        rec.failover_ttl = *v;
+        if (*v > rec.ttl) {
+          error(*ft, joinKey(key, "failover_ttl"),
+                "failover_ttl " + std::to_string(*v) + " is longer than ttl " +
+                    std::to_string(rec.ttl) + "; it should let resolvers come back sooner");
+          ok = false;
+        }
+      } else {
+        ok = false;
+      }
+    }
+    auto when = f.get("when_all_down");
+    if (when) {
+      auto text = scalar(*when, joinKey(key, "when_all_down"));
+      if (text && *text == "serve_primary") {
+        rec.when_all_down = WhenAllDown::kServePrimary;
+      } else if (text && *text == "serve_all") {
+        rec.when_all_down = WhenAllDown::kServeAll;
+      } else if (text && *text == "nodata") {
+        rec.when_all_down = WhenAllDown::kNoData;
+      } else if (text && *text == "servfail") {
+        rec.when_all_down = WhenAllDown::kServFail;
+      } else if (text) {
+        error(*when, joinKey(key, "when_all_down"),
+              "unknown when_all_down '" + *text +
+                  "' (expected serve_primary, serve_all, nodata or servfail)");
+        ok = false;
+      }
+    }
+    if (auto fallback = f.get("fallback")) {
+      if (when) {
+        error(*fallback, joinKey(key, "fallback"),
+              "use either 'fallback' or 'when_all_down', not both");
+        ok = false;
+      } else if (type == kTypeA || type == kTypeAaaa) {
+        auto text = scalar(*fallback, joinKey(key, "fallback"));
+        std::string reason;
+        auto rdata = text ? zone::parseRdata(type, *text, ctx.origin, &reason) : std::nullopt;
+        if (!rdata) {
+          if (text) error(*fallback, joinKey(key, "fallback"), reason);
+          ok = false;
+        } else {
+          rec.when_all_down = WhenAllDown::kFallback;
+          rec.fallback = *rdata;
+        }
+      }
+    }
+    if (!ok) return;
+    rec.owner = *owner;
+    rec.dynamic = static_cast<int32_t>(config_->pool_records.size());
+    zone::Record record;
+    record.owner = *owner;
+    record.type = type;
+    record.ttl = rec.ttl;
+    record.dynamic = rec.dynamic;
+    record.where = rec.where;
+    record.key = key;
+    out.push_back(std::move(record));
+    config_->pool_records.push_back(std::move(rec));
+  }
+
   std::string file_;
   std::string base_dir_;
+  Config* config_ = nullptr;
   bool listen_given_ = false;
   std::vector<Diagnostic> errors_;
 };
 
 }  // namespace
+
+const health::CheckSpec* Config::findCheck(std::string_view name) const {
+  for (const auto& c : checks) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+const PoolConfig* Config::findPool(std::string_view name) const {
+  for (const auto& p : pools) {
+    if (p.name == name) return &p;
+  }
+  return nullptr;
+}
 
 Config loadString(std::string_view yaml, const std::string& name, const std::string& base_dir) {
   return Loader(name, base_dir).load(yaml);

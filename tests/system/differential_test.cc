@@ -1,9 +1,10 @@
 // Differential test: tests/data/system/diff.zone served by understudy (YAML `file:`) and by
 // knotd (the reference), the same queries sent to both with identical ldns-built packets, and
 // the responses compared field by field: rcode, flags (QR AA TC RD RA AD CD), the question as
-// echoed, EDNS (presence, version, UDP size, DO) and every section as an order-insensitive
-// multiset of (owner lowercased, TTL, class, type, RDATA). EDNS option contents (e.g. Knot's
-// Extended DNS Errors) are not compared.
+// echoed (case-exact), EDNS (presence, version, UDP size, DO) and every section as an
+// order-insensitive multiset of (owner, TTL, class, type, RDATA), with owner names and domain
+// names inside RDATA lowercased: their case depends on each server's compression layout
+// (RFC 4343 §4.1). EDNS option contents (e.g. Knot's Extended DNS Errors) are not compared.
 //
 // Intentional differences are listed in kIntentionalDifferences below, each with its reason;
 // nothing else is allowed to differ.
@@ -14,8 +15,8 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
-#include <set>
 #include <memory>
+#include <set>
 #include <sstream>
 
 #include "harness.h"
@@ -33,7 +34,13 @@ struct IntentionalDifference {
 };
 
 const std::vector<IntentionalDifference> kIntentionalDifferences = {
-    // (none yet)
+    // Zone transfers are not implemented yet (the issue asks for REFUSED). Knot answers NOTIMP
+    // over UDP and NOTAUTH without an ACL; REFUSED says "not by policy" the same way on both
+    // transports. serving_test.cc asserts understudy's REFUSED.
+    {"udp diff.test. IN AXFR edns=1232", "transfers not offered: REFUSED"},
+    {"tcp diff.test. IN AXFR edns=1232", "transfers not offered: REFUSED"},
+    {"udp diff.test. IN IXFR edns=1232", "transfers not offered: REFUSED"},
+    {"tcp diff.test. IN IXFR edns=1232", "transfers not offered: REFUSED"},
 };
 
 const IntentionalDifference* intentional(const std::string& label) {
@@ -128,35 +135,32 @@ std::vector<DiffQuery> allQueries() {
 
   // Every existing owner name (and the names the zone answers for) x many types.
   const std::vector<std::string> names = {
-      "@",        "ns1",     "ns2",         "mail",     "www",       "app",       "chain1",
-      "chain2",   "chain3",  "loop1",       "loop2",    "self",      "ext",       "dangling",
-      "tosub",    "exists.wild", "host.deep.ent", "host.sub2.went", "_sip._tcp", "sip", "_ext._tcp",
-      "sub",      "ns.sub",  "secure",      "ns1.secure", "caa",     "ptr",       "hinfo",
-      "svc",      "mixed",   "longtxt",     "many",     "bigtxt"};
-  const std::vector<uint16_t> types = {T::LDNS_RR_TYPE_A,    T::LDNS_RR_TYPE_AAAA,
-                                       T::LDNS_RR_TYPE_MX,   T::LDNS_RR_TYPE_TXT,
-                                       T::LDNS_RR_TYPE_NS,   T::LDNS_RR_TYPE_SOA,
-                                       T::LDNS_RR_TYPE_CNAME, T::LDNS_RR_TYPE_SRV,
-                                       T::LDNS_RR_TYPE_DS,   T::LDNS_RR_TYPE_CAA,
-                                       T::LDNS_RR_TYPE_PTR,  T::LDNS_RR_TYPE_HINFO,
-                                       T::LDNS_RR_TYPE_ANY};
+      "@",      "ns1",         "ns2",           "mail",           "www",       "app", "chain1",
+      "chain2", "chain3",      "loop1",         "loop2",          "self",      "ext", "dangling",
+      "tosub",  "exists.wild", "host.deep.ent", "host.sub2.went", "_sip._tcp", "sip", "_ext._tcp",
+      "sub",    "ns.sub",      "secure",        "ns1.secure",     "caa",       "ptr", "hinfo",
+      "svc",    "mixed",       "longtxt",       "many",           "bigtxt"};
+  const std::vector<uint16_t> types = {
+      T::LDNS_RR_TYPE_A,  T::LDNS_RR_TYPE_AAAA, T::LDNS_RR_TYPE_MX,    T::LDNS_RR_TYPE_TXT,
+      T::LDNS_RR_TYPE_NS, T::LDNS_RR_TYPE_SOA,  T::LDNS_RR_TYPE_CNAME, T::LDNS_RR_TYPE_SRV,
+      T::LDNS_RR_TYPE_DS, T::LDNS_RR_TYPE_CAA,  T::LDNS_RR_TYPE_PTR,   T::LDNS_RR_TYPE_HINFO,
+      T::LDNS_RR_TYPE_ANY};
   for (const auto& n : names) {
     for (auto t : types) add("existing", edns(fqdn(n), t));
   }
 
   // Names that do not exist, empty non-terminals.
-  const std::vector<std::string> missing = {"nx",          "a.b.nx",     "nothere",
-                                            "x.www",       "www2",       "x.app",
-                                            "zz",          "_foo._tcp",  "x._sip._tcp",
-                                            "x.mail",      "x.loop1",    "0"};
+  const std::vector<std::string> missing = {"nx",          "a.b.nx", "nothere", "x.www",
+                                            "www2",        "x.app",  "zz",      "_foo._tcp",
+                                            "x._sip._tcp", "x.mail", "x.loop1", "0"};
   for (const auto& n : missing) {
     for (auto t : {T::LDNS_RR_TYPE_A, T::LDNS_RR_TYPE_TXT, T::LDNS_RR_TYPE_ANY}) {
       add("negative", edns(fqdn(n), t));
     }
   }
   for (const auto& n : {"ent", "deep.ent", "_tcp", "sub2.went"}) {
-    for (auto t : {T::LDNS_RR_TYPE_A, T::LDNS_RR_TYPE_AAAA, T::LDNS_RR_TYPE_NS,
-                   T::LDNS_RR_TYPE_TXT, T::LDNS_RR_TYPE_ANY}) {
+    for (auto t : {T::LDNS_RR_TYPE_A, T::LDNS_RR_TYPE_AAAA, T::LDNS_RR_TYPE_NS, T::LDNS_RR_TYPE_TXT,
+                   T::LDNS_RR_TYPE_ANY}) {
       add("negative", edns(fqdn(n), t));
     }
   }
@@ -164,18 +168,16 @@ std::vector<DiffQuery> allQueries() {
   // Wildcards (RFC 4592): synthesis, wildcard CNAME, existing names and ENTs blocking.
   for (const auto& n : {"foo.wild", "a.b.wild", "*.wild", "x.exists.wild", "foo.wcname",
                         "a.b.wcname", "*.wcname", "x.went", "a.sub2.went", "FoO.WiLd"}) {
-    for (auto t : {T::LDNS_RR_TYPE_A, T::LDNS_RR_TYPE_AAAA, T::LDNS_RR_TYPE_TXT,
-                   T::LDNS_RR_TYPE_MX, T::LDNS_RR_TYPE_CNAME, T::LDNS_RR_TYPE_ANY}) {
+    for (auto t : {T::LDNS_RR_TYPE_A, T::LDNS_RR_TYPE_AAAA, T::LDNS_RR_TYPE_TXT, T::LDNS_RR_TYPE_MX,
+                   T::LDNS_RR_TYPE_CNAME, T::LDNS_RR_TYPE_ANY}) {
       add("wildcard", edns(fqdn(n), t));
     }
   }
 
   // Delegations: at and below the cuts, DS at the cut (parent side), glue names.
-  for (const auto& n : {"sub", "x.sub", "a.b.sub", "ns.sub", "secure", "x.secure",
-                        "ns1.secure"}) {
-    for (auto t : {T::LDNS_RR_TYPE_A, T::LDNS_RR_TYPE_AAAA, T::LDNS_RR_TYPE_NS,
-                   T::LDNS_RR_TYPE_DS, T::LDNS_RR_TYPE_SOA, T::LDNS_RR_TYPE_TXT,
-                   T::LDNS_RR_TYPE_ANY}) {
+  for (const auto& n : {"sub", "x.sub", "a.b.sub", "ns.sub", "secure", "x.secure", "ns1.secure"}) {
+    for (auto t : {T::LDNS_RR_TYPE_A, T::LDNS_RR_TYPE_AAAA, T::LDNS_RR_TYPE_NS, T::LDNS_RR_TYPE_DS,
+                   T::LDNS_RR_TYPE_SOA, T::LDNS_RR_TYPE_TXT, T::LDNS_RR_TYPE_ANY}) {
       add("delegation", edns(fqdn(n), t));
     }
   }
@@ -270,8 +272,8 @@ Canonical canonical(const Message& m) {
   c.flags = m.flags;
   c.question = m.question;
   if (m.has_edns) {
-    c.edns = "version " + std::to_string(m.edns_version) + ", udp " +
-             std::to_string(m.edns_udp) + (m.edns_do ? ", do" : "");
+    c.edns = "version " + std::to_string(m.edns_version) + ", udp " + std::to_string(m.edns_udp) +
+             (m.edns_do ? ", do" : "");
   } else {
     c.edns = "none";
   }
@@ -299,8 +301,8 @@ void diffSection(const char* name, const std::vector<Rr>& a, const std::vector<R
 }
 
 // Empty when equal; otherwise a readable description of every difference.
-std::string compare(const std::optional<Message>& a, const std::optional<Message>& b,
-                    uint16_t id, const std::string& a_name, const std::string& b_name) {
+std::string compare(const std::optional<Message>& a, const std::optional<Message>& b, uint16_t id,
+                    const std::string& a_name, const std::string& b_name) {
   std::ostringstream out;
   if (!a || !b) {
     if (!a && !b) return "";  // both dropped the query
@@ -309,11 +311,14 @@ std::string compare(const std::optional<Message>& a, const std::optional<Message
         << (a ? a->str() : b->str());
     return out.str();
   }
-  if (a->id != id) out << "    " << a_name << " answered with id " << a->id << ", not " << id << "\n";
-  if (b->id != id) out << "    " << b_name << " answered with id " << b->id << ", not " << id << "\n";
+  if (a->id != id)
+    out << "    " << a_name << " answered with id " << a->id << ", not " << id << "\n";
+  if (b->id != id)
+    out << "    " << b_name << " answered with id " << b->id << ", not " << id << "\n";
   Canonical ca = canonical(*a), cb = canonical(*b);
   auto field = [&](const char* what, const std::string& x, const std::string& y) {
-    if (x != y) out << "    " << what << ": " << a_name << " " << x << " / " << b_name << " " << y << "\n";
+    if (x != y)
+      out << "    " << what << ": " << a_name << " " << x << " / " << b_name << " " << y << "\n";
   };
   field("rcode", ca.rcode, cb.rcode);
   field("flags", joinFlags(ca.flags), joinFlags(cb.flags));
@@ -330,10 +335,10 @@ std::string compare(const std::optional<Message>& a, const std::optional<Message
 
 std::optional<Message> ask(uint16_t port, const DiffQuery& q) {
   Bytes wire = buildQuery(q.spec);
-  auto resp = q.tcp ? tcpExchange("127.0.0.1", port, wire, 2s)
-                    : udpExchange("127.0.0.1", port, wire, 2s);
+  auto resp =
+      q.tcp ? tcpExchange("127.0.0.1", port, wire, 2s) : udpExchange("127.0.0.1", port, wire, 2s);
   if (!resp) return std::nullopt;
-  return parseWire(*resp);
+  return parseWire(*resp, nullptr, /*fold_names=*/true);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -356,8 +361,8 @@ class DifferentialTest : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = std::make_unique<TempDir>();
     try {
-      knot_ = std::make_unique<Knot>(*dir_, std::vector<Knot::Zone>{
-                                                {"diff.test", systemDataPath("diff.zone")}});
+      knot_ = std::make_unique<Knot>(
+          *dir_, std::vector<Knot::Zone>{{"diff.test", systemDataPath("diff.zone")}});
     } catch (const std::exception& e) {
       knot_error_ = e.what();
     }
@@ -436,8 +441,8 @@ TEST(DifferentialQueries, AtLeast200DistinctQueriesCoverEveryCategory) {
   }
   EXPECT_GE(labels.size(), 200u);
   EXPECT_EQ(labels.size(), qs.size()) << "query labels must be unique";
-  for (const char* c : {"existing", "negative", "wildcard", "delegation", "case", "edns",
-                        "refused", "class", "opcode", "transfer", "tcp"}) {
+  for (const char* c : {"existing", "negative", "wildcard", "delegation", "case", "edns", "refused",
+                        "class", "opcode", "transfer", "tcp"}) {
     EXPECT_TRUE(categories.count(c)) << c;
   }
 }
@@ -457,17 +462,39 @@ TEST_F(DifferentialTest, ReferenceAgreesWithItself) {
   EXPECT_GT(answered, 200);
 }
 
-TEST_F(DifferentialTest, ExistingNamesTimesTypes) { runCategory("existing"); }
-TEST_F(DifferentialTest, NxDomainAndEmptyNonTerminals) { runCategory("negative"); }
-TEST_F(DifferentialTest, Wildcards) { runCategory("wildcard"); }
-TEST_F(DifferentialTest, DelegationsAndDs) { runCategory("delegation"); }
-TEST_F(DifferentialTest, QueryNameCase) { runCategory("case"); }
-TEST_F(DifferentialTest, EdnsSizesAndRecursionDesired) { runCategory("edns"); }
-TEST_F(DifferentialTest, NamesOutsideTheZone) { runCategory("refused"); }
-TEST_F(DifferentialTest, ClassesOtherThanIn) { runCategory("class"); }
-TEST_F(DifferentialTest, OpcodesOtherThanQuery) { runCategory("opcode"); }
-TEST_F(DifferentialTest, ZoneTransfers) { runCategory("transfer"); }
-TEST_F(DifferentialTest, SubsetOverTcp) { runCategory("tcp"); }
+TEST_F(DifferentialTest, ExistingNamesTimesTypes) {
+  runCategory("existing");
+}
+TEST_F(DifferentialTest, NxDomainAndEmptyNonTerminals) {
+  runCategory("negative");
+}
+TEST_F(DifferentialTest, Wildcards) {
+  runCategory("wildcard");
+}
+TEST_F(DifferentialTest, DelegationsAndDs) {
+  runCategory("delegation");
+}
+TEST_F(DifferentialTest, QueryNameCase) {
+  runCategory("case");
+}
+TEST_F(DifferentialTest, EdnsSizesAndRecursionDesired) {
+  runCategory("edns");
+}
+TEST_F(DifferentialTest, NamesOutsideTheZone) {
+  runCategory("refused");
+}
+TEST_F(DifferentialTest, ClassesOtherThanIn) {
+  runCategory("class");
+}
+TEST_F(DifferentialTest, OpcodesOtherThanQuery) {
+  runCategory("opcode");
+}
+TEST_F(DifferentialTest, ZoneTransfers) {
+  runCategory("transfer");
+}
+TEST_F(DifferentialTest, SubsetOverTcp) {
+  runCategory("tcp");
+}
 
 }  // namespace
 }  // namespace understudy::systest

@@ -36,7 +36,9 @@ int remainingMs(Clock::time_point deadline) {
   return left.count() < 0 ? 0 : static_cast<int>(left.count());
 }
 
-std::string errnoText(const std::string& what) { return what + ": " + std::strerror(errno); }
+std::string errnoText(const std::string& what) {
+  return what + ": " + std::strerror(errno);
+}
 
 int decodeStatus(int st) {
   if (WIFEXITED(st)) return WEXITSTATUS(st);
@@ -83,23 +85,27 @@ std::string opcodeName(int op) {
   return "OPCODE" + std::to_string(op);
 }
 
-Rr rrFromLdns(const ldns_rr* rr) {
+Rr rrFromLdns(const ldns_rr* rr, bool fold_names) {
   Rr out;
   out.owner = toStr(ldns_rdf2str(ldns_rr_owner(rr)));
+  if (fold_names) out.owner = lower(out.owner);
   out.ttl = ldns_rr_ttl(rr);
   out.rclass = toStr(ldns_rr_class2str(ldns_rr_get_class(rr)));
   out.type = toStr(ldns_rr_type2str(ldns_rr_get_type(rr)));
   for (size_t i = 0; i < ldns_rr_rd_count(rr); ++i) {
     if (i) out.rdata += ' ';
-    out.rdata += toStr(ldns_rdf2str(ldns_rr_rdf(rr, i)));
+    const ldns_rdf* rdf = ldns_rr_rdf(rr, i);
+    std::string text = toStr(ldns_rdf2str(rdf));
+    if (fold_names && ldns_rdf_get_type(rdf) == LDNS_RDF_TYPE_DNAME) text = lower(text);
+    out.rdata += text;
   }
   return out;
 }
 
-std::vector<Rr> rrsFromLdns(const ldns_rr_list* list) {
+std::vector<Rr> rrsFromLdns(const ldns_rr_list* list, bool fold_names) {
   std::vector<Rr> out;
   for (size_t i = 0; list && i < ldns_rr_list_rr_count(list); ++i) {
-    out.push_back(rrFromLdns(ldns_rr_list_rr(list, i)));
+    out.push_back(rrFromLdns(ldns_rr_list_rr(list, i), fold_names));
   }
   return out;
 }
@@ -259,8 +265,8 @@ CommandResult runCommand(const std::vector<std::string>& argv, std::chrono::mill
   int st = 0;
   if (!killed && waitpid(pid, &st, WNOHANG) == 0) {
     // Pipes closed but the child is still running (it closed its outputs): bound the wait.
-    if (!pollUntil([&] { return waitpid(pid, &st, WNOHANG) == pid; }, std::chrono::milliseconds(
-                       std::max(remainingMs(deadline), 100)))) {
+    if (!pollUntil([&] { return waitpid(pid, &st, WNOHANG) == pid; },
+                   std::chrono::milliseconds(std::max(remainingMs(deadline), 100)))) {
       kill(pid, SIGKILL);
       result.timed_out = true;
       waitpid(pid, &st, 0);
@@ -289,7 +295,9 @@ Process::Process(const std::vector<std::string>& argv, std::string log_path)
   close(log_fd);
 }
 
-Process::~Process() { stop(2s); }
+Process::~Process() {
+  stop(2s);
+}
 
 bool Process::running() {
   if (status_ || pid_ <= 0) return false;
@@ -352,9 +360,8 @@ std::string lower(std::string_view s) {
 }
 
 std::string rcodeName(int rcode) {
-  static const char* names[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",
-                                "REFUSED", "YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH",
-                                "NOTZONE"};
+  static const char* names[] = {"NOERROR",  "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
+                                "YXDOMAIN", "YXRRSET", "NXRRSET",  "NOTAUTH",  "NOTZONE"};
   if (rcode >= 0 && rcode <= 10) return names[rcode];
   if (rcode == 16) return "BADVERS";
   return "RCODE" + std::to_string(rcode);
@@ -406,7 +413,7 @@ std::string Message::str() const {
   return out.str();
 }
 
-std::optional<Message> parseWire(const Bytes& wire, std::string* error) {
+std::optional<Message> parseWire(const Bytes& wire, std::string* error, bool fold_names) {
   ldns_pkt* pkt = nullptr;
   ldns_status st = ldns_wire2pkt(&pkt, wire.data(), wire.size());
   if (st != LDNS_STATUS_OK) {
@@ -435,9 +442,9 @@ std::optional<Message> parseWire(const Bytes& wire, std::string* error) {
                          toStr(ldns_rr_class2str(ldns_rr_get_class(rr))) + " " +
                          toStr(ldns_rr_type2str(ldns_rr_get_type(rr))));
   }
-  m.answer = rrsFromLdns(ldns_pkt_answer(pkt));
-  m.authority = rrsFromLdns(ldns_pkt_authority(pkt));
-  m.additional = rrsFromLdns(ldns_pkt_additional(pkt));
+  m.answer = rrsFromLdns(ldns_pkt_answer(pkt), fold_names);
+  m.authority = rrsFromLdns(ldns_pkt_authority(pkt), fold_names);
+  m.additional = rrsFromLdns(ldns_pkt_additional(pkt), fold_names);
   if (m.has_edns) {
     m.edns_version = ldns_pkt_edns_version(pkt);
     m.edns_udp = ldns_pkt_edns_udp_size(pkt);
@@ -506,7 +513,9 @@ TcpClient::TcpClient(const std::string& addr, uint16_t port, std::chrono::millis
   }
 }
 
-TcpClient::~TcpClient() { close(); }
+TcpClient::~TcpClient() {
+  close();
+}
 
 void TcpClient::close() {
   if (fd_ >= 0) ::close(fd_);
@@ -731,14 +740,14 @@ DigResult parseKdigText(const CommandResult& r) {
 }  // namespace
 
 DigResult dig(const std::string& server, uint16_t port, const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {"dig", "@" + server, "-p", std::to_string(port), "+yaml",
-                                   "+tries=1", "+time=2"};
+  std::vector<std::string> argv = {"dig",   "@" + server, "-p",     std::to_string(port),
+                                   "+yaml", "+tries=1",   "+time=2"};
   argv.insert(argv.end(), args.begin(), args.end());
   return parseDigYaml(runCommand(argv, 15s));
 }
 
 DigResult kdig(const std::string& server, uint16_t port, const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {"kdig", "@" + server, "-p", std::to_string(port),
+  std::vector<std::string> argv = {"kdig",     "@" + server, "-p", std::to_string(port),
                                    "+retry=0", "+time=2"};
   argv.insert(argv.end(), args.begin(), args.end());
   return parseKdigText(runCommand(argv, 15s));
@@ -765,10 +774,10 @@ Understudy::Understudy(const TempDir& dir, std::string_view config_yaml, std::st
   if (!ready) {
     bool alive = process_->running();
     process_->stop(2s);
-    throw std::runtime_error(
-        "understudy did not log 'ready:' within " + std::to_string(ready_timeout.count()) +
-        " ms (" + (alive ? "still running" : "exited") + "); config " + config_path_ +
-        "; log:\n" + process_->log());
+    throw std::runtime_error("understudy did not log 'ready:' within " +
+                             std::to_string(ready_timeout.count()) + " ms (" +
+                             (alive ? "still running" : "exited") + "); config " + config_path_ +
+                             "; log:\n" + process_->log());
   }
   ready_line_ = *ready;
   static const std::regex re(R"(listening on (udp|tcp) (\[[0-9a-fA-F:.]+\]|[0-9.]+):(\d+))");
@@ -841,8 +850,8 @@ bool Knot::tryStart(const TempDir& dir, const std::vector<Zone>& zones, uint16_t
   }
   std::string conf_path = base + "/knot.conf";
   writeFile(conf_path, conf.str());
-  process_ = std::make_unique<Process>(
-      std::vector<std::string>{"knotd", "-c", conf_path}, base + "/knotd.log");
+  process_ = std::make_unique<Process>(std::vector<std::string>{"knotd", "-c", conf_path},
+                                       base + "/knotd.log");
 
   auto answersSoa = [&](const Zone& z) -> bool {
     QuerySpec q;
@@ -861,8 +870,7 @@ bool Knot::tryStart(const TempDir& dir, const std::vector<Zone>& zones, uint16_t
       },
       10s, 20ms);
   if (ready && process_->running()) return true;
-  std::cerr << "[harness] knotd attempt " << attempt << " on port " << port_
-            << " failed; log:\n"
+  std::cerr << "[harness] knotd attempt " << attempt << " on port " << port_ << " failed; log:\n"
             << process_->log();
   process_->stop(2s);
   return false;

@@ -129,9 +129,9 @@ struct Rr {
 
 struct Message {
   uint16_t id = 0;
-  std::string opcode;  // "QUERY"
-  std::string rcode;   // "NOERROR", "BADVERS", ...
-  std::set<std::string> flags;  // lowercase: "qr", "aa", "tc", "rd", "ra", "ad", "cd"
+  std::string opcode;                 // "QUERY"
+  std::string rcode;                  // "NOERROR", "BADVERS", ...
+  std::set<std::string> flags;        // lowercase: "qr", "aa", "tc", "rd", "ra", "ad", "cd"
   std::vector<std::string> question;  // "WwW.example.test. IN A", case as received
   std::vector<Rr> answer;
   std::vector<Rr> authority;
@@ -148,7 +148,11 @@ struct Message {
 };
 
 // Parses a wire-format message with ldns_wire2pkt. Returns nullopt (and a reason) on failure.
-std::optional<Message> parseWire(const Bytes& wire, std::string* error = nullptr);
+// With `fold_names`, owner names and domain names inside RDATA are lowercased: their case in a
+// response depends on how the server laid out compression pointers (RFC 4343 §4.1), which
+// differs between correct servers. The question keeps its case either way.
+std::optional<Message> parseWire(const Bytes& wire, std::string* error = nullptr,
+                                 bool fold_names = false);
 
 std::string lower(std::string_view s);
 std::string rcodeName(int rcode);
@@ -195,8 +199,8 @@ uint16_t pickFreePort();
 // dig / kdig
 
 struct DigResult {
-  bool ok = false;     // a response was received and parsed
-  std::string error;   // why not
+  bool ok = false;    // a response was received and parsed
+  std::string error;  // why not
   Message msg;
   std::string output;  // raw stdout+stderr, for failure messages
 };

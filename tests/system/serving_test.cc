@@ -49,10 +49,14 @@ const Via kAllVias[] = {Via::kDigUdp, Via::kDigTcp, Via::kKdigUdp, Via::kKdigTcp
 
 std::string viaName(Via v) {
   switch (v) {
-    case Via::kDigUdp: return "dig over UDP";
-    case Via::kDigTcp: return "dig +tcp";
-    case Via::kKdigUdp: return "kdig over UDP";
-    case Via::kKdigTcp: return "kdig +tcp";
+    case Via::kDigUdp:
+      return "dig over UDP";
+    case Via::kDigTcp:
+      return "dig +tcp";
+    case Via::kKdigUdp:
+      return "kdig over UDP";
+    case Via::kKdigTcp:
+      return "kdig +tcp";
   }
   return "?";
 }
@@ -106,7 +110,7 @@ class ServingTest : public ::testing::Test {
     uint16_t port = server.find(':') != std::string::npos ? server_->port("udp", "::1") : port_;
     if (via == Via::kDigTcp || via == Via::kKdigTcp) args.push_back("+tcp");
     DigResult r = (via == Via::kDigUdp || via == Via::kDigTcp) ? dig(server, port, args)
-                                                                : kdig(server, port, args);
+                                                               : kdig(server, port, args);
     if (!r.ok) {
       ADD_FAILURE() << viaName(via) << " " << join(args) << ": " << r.error << "\n" << r.output;
       return {};
@@ -119,7 +123,8 @@ class ServingTest : public ::testing::Test {
   // Raw wire exchange over UDP with an ldns-built query.
   std::optional<Message> raw(const QuerySpec& q, bool over_tcp = false) {
     Bytes wire = buildQuery(q);
-    auto resp = over_tcp ? tcpExchange("127.0.0.1", port_, wire) : udpExchange("127.0.0.1", port_, wire);
+    auto resp =
+        over_tcp ? tcpExchange("127.0.0.1", port_, wire) : udpExchange("127.0.0.1", port_, wire);
     if (!resp) return std::nullopt;
     return parseWire(*resp);
   }
@@ -141,11 +146,11 @@ class ServingTest : public ::testing::Test {
   uint16_t port_ = 0;
 };
 
-#define EXPECT_NOERROR_AA(m)                 \
-  do {                                       \
-    EXPECT_EQ((m).rcode, "NOERROR");         \
+#define EXPECT_NOERROR_AA(m)                     \
+  do {                                           \
+    EXPECT_EQ((m).rcode, "NOERROR");             \
     EXPECT_TRUE((m).hasFlag("aa")) << (m).str(); \
-    EXPECT_TRUE((m).hasFlag("qr"));          \
+    EXPECT_TRUE((m).hasFlag("qr"));              \
   } while (0)
 
 // ---------------------------------------------------------------------------------------------
@@ -288,7 +293,8 @@ TEST_F(ServingTest, CnameLoop_IsCut) {
                        "loop2.example.test. 3600 IN CNAME loop1.example.test."};
     EXPECT_FALSE(got.empty());
     EXPECT_LE(got.size(), 2u) << m.str();
-    for (const auto& r : got) EXPECT_NE(std::find(allowed.begin(), allowed.end(), r), allowed.end()) << r;
+    for (const auto& r : got)
+      EXPECT_NE(std::find(allowed.begin(), allowed.end(), r), allowed.end()) << r;
     EXPECT_NE(std::find(got.begin(), got.end(), allowed[0]), got.end()) << m.str();
   }
 }
@@ -385,7 +391,9 @@ TEST_F(ServingTest, DsAtTheCut_AnsweredByTheParentWithAa) {
   EXPECT_EQ(m.answer[0].ttl, 3600u);
   std::string rdata = m.answer[0].rdata;
   rdata.erase(std::remove(rdata.begin(), rdata.end(), ' '), rdata.end());
-  EXPECT_EQ(rdata, "12345132" "3F2B4D1C7A0E9B8C6D5E4F3A2B1C0D9E8F7A6B5C4D3E2F1A0B9C8D7E6F5A4B3C");
+  EXPECT_EQ(rdata,
+            "12345132"
+            "3F2B4D1C7A0E9B8C6D5E4F3A2B1C0D9E8F7A6B5C4D3E2F1A0B9C8D7E6F5A4B3C");
   // No DS at the cut: NODATA from the parent, with AA and the parent's SOA.
   m = udp({"sub.example.test", "DS"});
   EXPECT_NOERROR_AA(m);
@@ -605,10 +613,10 @@ TEST_F(ServingTest, NamesAreCompressedInEverySection) {
   EXPECT_EQ(m->size, 12u + 23u + 60u * 16u) << "answer owners must be compression pointers";
   // Answer + additional, authority + additional, authority only: never larger than ldns's own
   // compressed encoding of the same message.
-  for (auto [name, type] : {std::pair{"example.test.", LDNS_RR_TYPE_NS},
-                            std::pair{"example.test.", LDNS_RR_TYPE_MX},
-                            std::pair{"host.sub.example.test.", LDNS_RR_TYPE_A},
-                            std::pair{"nope.example.test.", LDNS_RR_TYPE_A}}) {
+  for (auto [name, type] :
+       {std::pair{"example.test.", LDNS_RR_TYPE_NS}, std::pair{"example.test.", LDNS_RR_TYPE_MX},
+        std::pair{"host.sub.example.test.", LDNS_RR_TYPE_A},
+        std::pair{"nope.example.test.", LDNS_RR_TYPE_A}}) {
     SCOPED_TRACE(name);
     QuerySpec q;
     q.name = name;
@@ -905,20 +913,19 @@ struct BadConfig {
 
 TEST(CommandLine, CheckRejectsBadConfigsWithFileLineColumn) {
   const std::string head =
-      "server:\n"                                     // 1
-      "  listen: [\"127.0.0.1:0\"]\n"                 // 2
-      "zones:\n"                                      // 3
-      "  - name: bad.test\n"                          // 4
+      "server:\n"                      // 1
+      "  listen: [\"127.0.0.1:0\"]\n"  // 2
+      "zones:\n"                       // 3
+      "  - name: bad.test\n"           // 4
       "    soa: { mname: ns1, rname: hostmaster, serial: 1, refresh: 3600, retry: 600, "
-      "expire: 1209600, minimum: 300 }\n"             // 5
-      "    records:\n"                                // 6
-      "      - { name: \"@\", type: NS, value: ns1 }\n"  // 7
+      "expire: 1209600, minimum: 300 }\n"                     // 5
+      "    records:\n"                                        // 6
+      "      - { name: \"@\", type: NS, value: ns1 }\n"       // 7
       "      - { name: ns1, type: A, value: 192.0.2.53 }\n";  // 8
   const BadConfig cases[] = {
-      {"invalid IPv4", "      - { name: www, type: A, value: 192.0.2.300 }\n", "bad.yaml:9:",
-       "not a valid IPv4 address '192.0.2.300'"},
-      {"unknown key", "      - { name: www, type: A, vaule: 192.0.2.1 }\n", "bad.yaml:9:",
-       "vaule"},
+      {"invalid IPv4", "      - { name: www, type: A, value: 192.0.2.300 }\n",
+       "bad.yaml:9:", "not a valid IPv4 address '192.0.2.300'"},
+      {"unknown key", "      - { name: www, type: A, vaule: 192.0.2.1 }\n", "bad.yaml:9:", "vaule"},
       {"CNAME beside other data", "      - { name: ns1, type: CNAME, value: www }\n",
        "bad.yaml:", "CNAME"},
       {"record out of zone", "      - { name: www.example.org., type: A, value: 192.0.2.1 }\n",

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "understudy/common/diagnostic.h"
+#include "understudy/health/check.h"
 #include "understudy/zone/record.h"
 
 namespace understudy::config {
@@ -32,12 +33,68 @@ struct LogConfig {
   std::string level = "info";  // trace, debug, info, warn, error, critical, off
 };
 
+// One address of a pool (`pools.<name>.endpoints[i]`).
+struct EndpointConfig {
+  std::string address;        // what is answered; numeric IPv4 or IPv6, normalised
+  std::string probe_address;  // what is probed; = address unless configured
+  unsigned priority = 1;      // 1 = primary tier
+  std::string check;          // check name (the endpoint's own or the pool default)
+  SourceLocation where;
+  std::string key;
+
+  bool isV6() const { return address.find(':') != std::string::npos; }
+};
+
+enum class PoolPolicy : uint8_t {
+  kPriority,  // the healthy endpoints of the best tier
+  kAll,       // every healthy endpoint, up to max_answers
+};
+
+struct PoolConfig {
+  std::string name;
+  PoolPolicy policy = PoolPolicy::kPriority;
+  unsigned max_answers = 8;
+  std::vector<EndpointConfig> endpoints;
+  SourceLocation where;
+  std::string key;
+};
+
+// What a pooled record answers when no endpoint of its family is healthy.
+enum class WhenAllDown : uint8_t {
+  kServePrimary,  // fail open with the primary tier (default, like Route 53)
+  kServeAll,      // fail open with every endpoint
+  kNoData,        // NOERROR, empty answer
+  kServFail,      // SERVFAIL
+  kFallback,      // a fixed address (`fallback:`)
+};
+
+// A record that takes its RDATA from a pool: `{name: app, type: A, pool: app, ttl: 300, ...}`.
+struct PoolRecordConfig {
+  std::string zone;   // origin, wire lowercased
+  std::string owner;  // wire
+  uint16_t type = 1;  // A or AAAA
+  std::string pool;
+  uint32_t ttl = 300;          // served while the answer is the primary tier
+  uint32_t failover_ttl = 30;  // served while failed over or failing open
+  WhenAllDown when_all_down = WhenAllDown::kServePrimary;
+  std::string fallback;  // wire RDATA of the fallback address, with kFallback
+  int32_t dynamic = -1;  // index of its RRset in Snapshot::dynamic
+  SourceLocation where;
+  std::string key;
+};
+
 struct Config {
   std::string path;  // the main file ("<demo>" for the embedded demo)
   ServerConfig server;
   LogConfig log;
   std::vector<zone::ZoneSource> zones;
+  std::vector<health::CheckSpec> checks;
+  std::vector<PoolConfig> pools;
+  std::vector<PoolRecordConfig> pool_records;  // index = PoolRecordConfig::dynamic
   std::vector<Diagnostic> warnings;
+
+  const health::CheckSpec* findCheck(std::string_view name) const;
+  const PoolConfig* findPool(std::string_view name) const;
 };
 
 // Loads and validates the YAML file. Throws ConfigError with every problem found, each naming
