@@ -10,8 +10,11 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "health/asio_prober.h"
 #include "understudy/config/config.h"
 #include "understudy/dns/name.h"
+#include "understudy/failover/monitor.h"
+#include "understudy/health/asio_timer_service.h"
 #include "understudy/server/server.h"
 #include "understudy/version.h"
 #include "understudy/zone/compile.h"
@@ -28,6 +31,7 @@ using namespace understudy;
 constexpr const char* kDefaultConfig = "/etc/understudy/understudy.yaml";
 
 struct Loaded {
+  std::shared_ptr<const config::Config> config_ptr;
   config::Config config;
   std::shared_ptr<const zone::Snapshot> snapshot;
   std::vector<Diagnostic> warnings;
@@ -42,6 +46,7 @@ Loaded loadAll(const std::string& path, bool demo) {
   options.edns_udp_size = out.config.server.edns_udp_size;
   out.snapshot = zone::compile(out.config.zones, options, &out.warnings);
   out.warnings.insert(out.warnings.begin(), out.config.warnings.begin(), out.config.warnings.end());
+  out.config_ptr = std::make_shared<const config::Config>(out.config);
   return out;
 }
 
@@ -110,7 +115,37 @@ int runServer(const std::string& path, bool demo) {
                demo ? "the embedded demo config" : path);
 
   zone::SnapshotHolder holder;
-  holder.publish(loaded.snapshot);
+  boost::asio::io_context control;  // the control thread: signals, health checks, reloads
+  health::AsioTimerService timers(control);
+  health::AsioProber prober(control);
+  uint64_t seed =
+      static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  auto monitor = std::make_unique<failover::Monitor>(timers, prober, loaded.config_ptr,
+                                                     loaded.snapshot, holder, seed);
+  auto statusLine = [&] {
+    auto snap = holder.current();
+    std::string status = "serving " + summary(*snap);
+    if (!monitor->controller().targets().empty()) {
+      status += ", " + std::to_string(monitor->upCount()) + "/" +
+                std::to_string(monitor->controller().targets().size()) + " endpoints up";
+    }
+    return status;
+  };
+  monitor->on_publish = [&] { sd_notifyf(0, "STATUS=%s", statusLine().c_str()); };
+
+  // One round of probes before the first answer, bounded by the longest timeout, so a restart
+  // never fails over (or serves a dead endpoint) by accident.
+  if (!monitor->controller().targets().empty()) {
+    monitor->start();
+    auto deadline = std::chrono::steady_clock::now() + monitor->longestTimeout() +
+                    std::chrono::milliseconds(500);
+    while (!monitor->firstRoundDone() && std::chrono::steady_clock::now() < deadline) {
+      control.run_one_until(deadline);
+    }
+    spdlog::info("first health round done: {}/{} endpoints up", monitor->upCount(),
+                 monitor->controller().targets().size());
+  }
+  monitor->publish();
   server::Server server(serverOptions(loaded.config.server), holder);
   try {
     server.start();
@@ -119,11 +154,10 @@ int runServer(const std::string& path, bool demo) {
     return 1;
   }
   for (const auto& b : server.bound()) spdlog::info("listening on {} {}", b.protocol, b.address);
-  spdlog::info("ready: serving {}", summary(*loaded.snapshot));
-  sd_notifyf(0, "READY=1\nSTATUS=serving %s", summary(*loaded.snapshot).c_str());
+  spdlog::info("ready: {}", statusLine());
+  sd_notifyf(0, "READY=1\nSTATUS=%s", statusLine().c_str());
 
   config::ServerConfig running_server = loaded.config.server;
-  boost::asio::io_context control;
   boost::asio::signal_set signals(control, SIGINT, SIGTERM, SIGHUP);
   std::function<void(const boost::system::error_code&, int)> onSignal =
       [&](const boost::system::error_code& ec, int signo) {
@@ -139,8 +173,16 @@ int runServer(const std::string& path, bool demo) {
                   "next restart, zones are reloaded now");
             }
             spdlog::set_level(spdlog::level::from_str(next.config.log.level));
-            holder.publish(next.snapshot);
-            spdlog::info("reload done: serving {}", summary(*next.snapshot));
+            auto next_monitor = std::make_unique<failover::Monitor>(timers, prober, next.config_ptr,
+                                                                    next.snapshot, holder, ++seed);
+            // Unchanged checks keep their measured state: no new start-up round, no false
+            // failover. New targets start counted as up until their first probe says otherwise.
+            next_monitor->adoptStateFrom(*monitor);
+            next_monitor->on_publish = monitor->on_publish;
+            monitor = std::move(next_monitor);
+            monitor->start();
+            monitor->publish();
+            spdlog::info("reload done: {}", statusLine());
           } catch (const ConfigError& e) {
             for (const auto& d : e.diagnostics()) spdlog::error("reload failed: {}", d.str());
             spdlog::error("reload failed: keeping the running configuration");

@@ -44,15 +44,15 @@ zone::DynamicRrset render(const config::PoolConfig& pool, const config::PoolReco
       if (tier != d.tier) break;
       chosen.push_back(i);
     }
-    if (!chosen.empty()) d.kind = d.tier == primary ? Decision::Kind::kPrimary
-                                                    : Decision::Kind::kFailover;
+    if (!chosen.empty())
+      d.kind = d.tier == primary ? Decision::Kind::kPrimary : Decision::Kind::kFailover;
   } else {
     for (size_t i : family) {
       if (isUp(i)) chosen.push_back(i);
     }
     if (!chosen.empty()) {
-      d.kind = chosen.size() == family.size() ? Decision::Kind::kPrimary
-                                              : Decision::Kind::kFailover;
+      d.kind =
+          chosen.size() == family.size() ? Decision::Kind::kPrimary : Decision::Kind::kFailover;
     }
   }
 

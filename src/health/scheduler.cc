@@ -5,7 +5,9 @@ namespace understudy::health {
 Scheduler::Scheduler(TimerService& timers, Prober& prober, OnResult on_result, uint64_t seed)
     : timers_(timers), prober_(prober), on_result_(std::move(on_result)), random_(seed) {}
 
-Scheduler::~Scheduler() { *alive_ = false; }
+Scheduler::~Scheduler() {
+  *alive_ = false;
+}
 
 size_t Scheduler::add(ProbeTarget target) {
   auto slot = std::make_unique<Slot>();
@@ -22,7 +24,9 @@ void Scheduler::remove(size_t i) {
   ++s.epoch;
 }
 
-bool Scheduler::inFlight(size_t i) const { return slots_[i]->in_flight; }
+bool Scheduler::inFlight(size_t i) const {
+  return slots_[i]->in_flight;
+}
 
 bool Scheduler::firstRoundDone() const {
   for (const auto& s : slots_) {

@@ -256,9 +256,9 @@ std::shared_ptr<const Snapshot> compile(const std::vector<ZoneSource>& zones,
       Diagnostic first{it->second->where, "", ""};
       std::string first_at = first.str();
       first_at.resize(first_at.size() - 2);
-      errors.push_back(Diagnostic{src.where, src.key,
-                                  "duplicate zone '" + nameToText(src.origin) +
-                                      "' (first defined at " + first_at + ")"});
+      errors.push_back(Diagnostic{
+          src.where, src.key,
+          "duplicate zone '" + nameToText(src.origin) + "' (first defined at " + first_at + ")"});
       continue;
     }
     auto zone = std::make_unique<Zone>();

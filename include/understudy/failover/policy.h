@@ -18,7 +18,7 @@ struct Decision {
     kAllDown,   // nothing healthy: the when_all_down rule applies
   };
   Kind kind = Kind::kPrimary;
-  unsigned tier = 0;  // the priority served (priority policy), 0 if none
+  unsigned tier = 0;                   // the priority served (priority policy), 0 if none
   std::vector<std::string> addresses;  // the addresses served, in answer order
   uint32_t ttl = 0;
 };

@@ -17,6 +17,7 @@ struct StatusRange {
   int low = 200;
   int high = 399;
   bool contains(int code) const { return code >= low && code <= high; }
+  bool operator==(const StatusRange&) const = default;
 };
 
 // One named check definition from the config (`checks:`).

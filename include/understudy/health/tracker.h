@@ -40,7 +40,7 @@ class Tracker {
   unsigned failures_ = 0;
   uint64_t probes_ = 0;
   std::optional<Outcome> last_;
-  std::string last_text_;  // describe() of the latest outcome
+  std::string last_text_;   // describe() of the latest outcome
   unsigned same_text_ = 0;  // how many consecutive outcomes had that text
   std::string reason_;
 };

@@ -1,0 +1,54 @@
+#include "understudy/failover/controller.h"
+
+namespace understudy::failover {
+
+Controller::Controller(std::shared_ptr<const config::Config> config,
+                       std::shared_ptr<const zone::Snapshot> base)
+    : config_(std::move(config)), base_(std::move(base)) {
+  const auto& pools = config_->pools;
+  endpoint_target_.resize(pools.size());
+  for (size_t p = 0; p < pools.size(); ++p) {
+    for (size_t e = 0; e < pools[p].endpoints.size(); ++e) {
+      const config::EndpointConfig& endpoint = pools[p].endpoints[e];
+      const health::CheckSpec* check = config_->findCheck(endpoint.check);
+      health::ProbeTarget target{check ? *check : health::CheckSpec{}, endpoint.probe_address};
+      size_t index = targets_.size();
+      for (size_t t = 0; t < targets_.size(); ++t) {
+        if (targets_[t] == target) {
+          index = t;
+          break;
+        }
+      }
+      if (index == targets_.size()) {
+        targets_.push_back(std::move(target));
+        users_.emplace_back();
+      }
+      users_[index].push_back({p, e});
+      endpoint_target_[p].push_back(index);
+    }
+  }
+  up_.assign(targets_.size(), true);
+}
+
+std::shared_ptr<const zone::Snapshot> Controller::render(std::vector<Decision>* decisions) const {
+  auto next = std::make_shared<zone::Snapshot>();
+  next->zone_set = base_->zone_set;  // shared, untouched
+  next->options = base_->options;
+  next->dynamic.resize(base_->dynamic.size());
+  if (decisions) decisions->assign(config_->pool_records.size(), Decision{});
+  for (const config::PoolRecordConfig& record : config_->pool_records) {
+    const config::PoolConfig* pool = config_->findPool(record.pool);
+    if (!pool || record.dynamic < 0 ||
+        static_cast<size_t>(record.dynamic) >= next->dynamic.size()) {
+      continue;
+    }
+    size_t p = static_cast<size_t>(pool - config_->pools.data());
+    std::vector<bool> up(pool->endpoints.size());
+    for (size_t e = 0; e < up.size(); ++e) up[e] = up_[endpoint_target_[p][e]];
+    Decision* d = decisions ? &(*decisions)[record.dynamic] : nullptr;
+    next->dynamic[record.dynamic] = failover::render(*pool, record, up, d);
+  }
+  return next;
+}
+
+}  // namespace understudy::failover
