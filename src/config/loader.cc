@@ -904,6 +904,10 @@ class Loader {
       auto name = scalar(entry.first, "checks");
       if (!name) continue;
       const std::string key = joinKey("checks", *name);
+      if (*name == "none") {
+        error(entry.first, "checks", "'none' is reserved (it means: no health check)");
+        continue;
+      }
       if (std::any_of(checks.begin(), checks.end(),
                       [&](const health::CheckSpec& c) { return c.name == *name; })) {
         error(entry.first, "checks", "duplicate check '" + *name + "'");
@@ -1110,6 +1114,7 @@ class Loader {
     if (pool_check_node) {
       if (auto text = scalar(*pool_check_node, joinKey(key, "check"))) {
         if (knownCheck(*pool_check_node, joinKey(key, "check"), *text)) pool_check = *text;
+        if (pool_check == "none") pool_check.clear();
       }
     }
     auto endpoints = f.get("endpoints");
@@ -1147,7 +1152,9 @@ class Loader {
       }
       if (auto check = ef.get("check")) {
         if (auto text = scalar(*check, joinKey(k, "check"))) {
-          if (knownCheck(*check, joinKey(k, "check"), *text)) endpoint.check = *text;
+          if (knownCheck(*check, joinKey(k, "check"), *text)) {
+            endpoint.check = *text == "none" ? std::string() : *text;
+          }
         }
       } else if (!pool_check.empty()) {
         endpoint.check = pool_check;
@@ -1170,7 +1177,7 @@ class Loader {
   }
 
   bool knownCheck(const YAML::Node& node, const std::string& key, const std::string& name) {
-    if (config_->findCheck(name)) return true;
+    if (name == "none" || config_->findCheck(name)) return true;
     error(node, key, "unknown check '" + name + "'");
     return false;
   }

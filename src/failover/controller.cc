@@ -10,6 +10,10 @@ Controller::Controller(std::shared_ptr<const config::Config> config,
   for (size_t p = 0; p < pools.size(); ++p) {
     for (size_t e = 0; e < pools[p].endpoints.size(); ++e) {
       const config::EndpointConfig& endpoint = pools[p].endpoints[e];
+      if (endpoint.check.empty()) {
+        endpoint_target_[p].push_back(kUnchecked);  // `check: none`: always healthy
+        continue;
+      }
       const health::CheckSpec* check = config_->findCheck(endpoint.check);
       health::ProbeTarget target{check ? *check : health::CheckSpec{}, endpoint.probe_address};
       size_t index = targets_.size();
@@ -44,7 +48,10 @@ std::shared_ptr<const zone::Snapshot> Controller::render(std::vector<Decision>* 
     }
     size_t p = static_cast<size_t>(pool - config_->pools.data());
     std::vector<bool> up(pool->endpoints.size());
-    for (size_t e = 0; e < up.size(); ++e) up[e] = up_[endpoint_target_[p][e]];
+    for (size_t e = 0; e < up.size(); ++e) {
+      size_t t = endpoint_target_[p][e];
+      up[e] = t == kUnchecked || up_[t];
+    }
     Decision* d = decisions ? &(*decisions)[record.dynamic] : nullptr;
     next->dynamic[record.dynamic] = failover::render(*pool, record, up, d);
   }

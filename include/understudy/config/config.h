@@ -38,7 +38,9 @@ struct EndpointConfig {
   std::string address;        // what is answered; numeric IPv4 or IPv6, normalised
   std::string probe_address;  // what is probed; = address unless configured
   unsigned priority = 1;      // 1 = primary tier
-  std::string check;          // check name (the endpoint's own or the pool default)
+  std::string check;          // check name (the endpoint's own or the pool default); empty =
+                              // `check: none`, never probed and always healthy (like a Route 53
+                              // secondary without a health check)
   SourceLocation where;
   std::string key;
 

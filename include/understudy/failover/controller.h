@@ -20,6 +20,9 @@ class Controller {
     size_t endpoint;
   };
 
+  // targetOf() for an endpoint with `check: none`.
+  static constexpr size_t kUnchecked = ~size_t{0};
+
   Controller(std::shared_ptr<const config::Config> config,
              std::shared_ptr<const zone::Snapshot> base);
 

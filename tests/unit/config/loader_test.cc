@@ -40,8 +40,18 @@ std::vector<const zone::Record*> find(const zone::ZoneSource& z, const std::stri
   return out;
 }
 
-TEST(LoadConfig, DemoYaml) {
-  const std::string path = UNDERSTUDY_TEST_DATA "/../../config/demo.yaml";
+TEST(LoadConfig, ShippedDemoYamlLoadsWithItsPool) {
+  Config config = loadFile(UNDERSTUDY_TEST_DATA "/../../config/demo.yaml");
+  ASSERT_EQ(config.zones.size(), 1u);
+  ASSERT_EQ(config.pools.size(), 1u);
+  EXPECT_EQ(config.pools[0].endpoints.size(), 2u);
+  EXPECT_EQ(config.pools[0].endpoints[1].check, "");  // check: none
+  ASSERT_EQ(config.pool_records.size(), 1u);
+  EXPECT_EQ(config.pool_records[0].failover_ttl, 10u);
+}
+
+TEST(LoadConfig, ZonesOnlyYaml) {
+  const std::string path = UNDERSTUDY_TEST_DATA "/configs/zones_only.yaml";
   Config config = loadFile(path);
   EXPECT_EQ(config.path, path);
   ASSERT_EQ(config.server.listen.size(), 2u);
