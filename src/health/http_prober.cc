@@ -245,9 +245,13 @@ std::string HttpProber::Transfer::timeoutDetail() const {
   if (easy_ == nullptr) return "no response";
   curl_off_t connected = 0;
   curl_off_t tls_done = 0;
+  long local_port = 0;
   curl_easy_getinfo(easy_, CURLINFO_CONNECT_TIME_T, &connected);
   curl_easy_getinfo(easy_, CURLINFO_APPCONNECT_TIME_T, &tls_done);
-  if (connected == 0) return "connect timed out";
+  // Curl counts the TLS handshake as part of "connect" (CONNECT_TIME stays 0 until it is done),
+  // but it records the local port as soon as the TCP handshake completes.
+  curl_easy_getinfo(easy_, CURLINFO_LOCAL_PORT, &local_port);
+  if (connected == 0 && local_port == 0) return "connect timed out";
   if (target_.check.type == CheckType::kHttps && tls_done == 0) return "TLS handshake timed out";
   if (responseCode() == 0) return "no response";
   return "response incomplete";

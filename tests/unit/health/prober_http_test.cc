@@ -1,7 +1,10 @@
 // HttpProber against real HTTP and HTTPS servers that each test starts on loopback: every way a
 // backend can answer (or fail to) must map to one OutcomeKind, within the check's timeout.
 #include <openssl/ssl.h>
+#include <poll.h>
+#include <sys/socket.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -44,6 +47,7 @@ enum class Mode {
   kReset,           // RST right after accept
   kEmptyReply,      // reads the request, closes without a byte
   kSlow,            // 200 "OK" after 300 ms
+  kBadRequestNow,   // 400 before reading anything, as a plain-HTTP server answers a TLS hello
 };
 
 struct Request {
@@ -113,6 +117,11 @@ class TestServer {
         socket.close();
         co_return;
       }
+      if (mode_ == Mode::kBadRequestNow) {
+        co_await write(socket, "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+        // Keep reading until the client gives up, so our close never turns into a RST.
+        for (char byte;;) co_await socket.async_read_some(asio::buffer(&byte, 1), asio::use_awaitable);
+      }
       if (tls_) {
         Tls stream(std::move(socket), *tls_);
         co_await stream.async_handshake(Tls::server, asio::use_awaitable);
@@ -170,6 +179,7 @@ class TestServer {
         break;
       case Mode::kEmptyReply:
       case Mode::kReset:
+      case Mode::kBadRequestNow:
         break;
     }
   }
@@ -409,6 +419,32 @@ TEST_F(HttpProberTest, ClosedPortIsConnectionRefused) {
   EXPECT_EQ(result.outcome.detail, "connection refused");
 }
 
+// Loopback never drops packets; a listener with a full accept queue does (Linux drops the SYN),
+// which is what a firewalled or dead host looks like. See prober_tcp_test.cc.
+TEST_F(HttpProberTest, UnansweredConnectTimesOut) {
+  asio::ip::tcp::acceptor listener(io_, asio::ip::tcp::v4());
+  listener.bind({asio::ip::make_address("127.0.0.1"), 0});
+  listener.listen(0);
+  asio::ip::tcp::endpoint endpoint = listener.local_endpoint();
+  std::vector<asio::ip::tcp::socket> fillers;
+  bool full = false;
+  for (int i = 0; i < 16 && !full; ++i) {
+    asio::ip::tcp::socket socket(io_, endpoint.protocol());
+    socket.non_blocking(true);
+    (void)::connect(socket.native_handle(), endpoint.data(), endpoint.size());
+    pollfd pfd{socket.native_handle(), POLLOUT, 0};
+    full = ::poll(&pfd, 1, 200) == 0;
+    if (!full) fillers.push_back(std::move(socket));
+  }
+  if (!full) GTEST_SKIP() << "this kernel does not drop SYNs to a full accept queue";
+
+  auto probe_target = target(CheckType::kHttp, endpoint.port());
+  probe_target.check.timeout = 300ms;
+  Result result = probe(probe_target);
+  EXPECT_EQ(result.outcome.kind, OutcomeKind::kTimeout);
+  EXPECT_EQ(result.outcome.detail, "connect timed out");
+}
+
 TEST_F(HttpProberTest, SlowButInTimeIsOk) {
   TestServer server(Mode::kSlow);
   Result result = probe(target(CheckType::kHttp, server.port()));
@@ -569,10 +605,19 @@ TEST_F(HttpProberTest, HttpsWrongHostCertificate) {
 }
 
 TEST_F(HttpProberTest, HttpsToAPlainHttpBackendIsTlsError) {
-  TestServer server(Mode::kHang);
+  TestServer server(Mode::kBadRequestNow);
   Result result = probe(httpsTarget(server.port()));
   EXPECT_EQ(result.outcome.kind, OutcomeKind::kTlsError);
-  EXPECT_EQ(result.outcome.detail.rfind("handshake failed: ", 0), 0u) << result.outcome.detail;
+  EXPECT_EQ(result.outcome.detail, "handshake failed: wrong version number");
+}
+
+TEST_F(HttpProberTest, HttpsToASilentBackendIsHandshakeTimeout) {
+  TestServer server(Mode::kHang);  // plain TCP: reads the client hello, never answers it
+  auto probe_target = httpsTarget(server.port());
+  probe_target.check.timeout = 300ms;
+  Result result = probe(probe_target);
+  EXPECT_EQ(result.outcome.kind, OutcomeKind::kTimeout);
+  EXPECT_EQ(result.outcome.detail, "TLS handshake timed out");
 }
 
 TEST_F(HttpProberTest, HttpsMissingCaFileIsTlsError) {

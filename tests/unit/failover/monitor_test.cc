@@ -1,0 +1,193 @@
+// Config -> compile -> Monitor -> SnapshotHolder -> query::answer, with the clock and the probes
+// driven by hand: a transition is published synchronously with the deciding result.
+#include "understudy/failover/monitor.h"
+
+#include <gtest/gtest.h>
+#include <ldns/ldns.h>
+
+#include <map>
+
+#include "understudy/query/answer.h"
+#include "understudy/zone/compile.h"
+
+namespace understudy::failover {
+namespace {
+
+using std::chrono::milliseconds;
+
+class ManualTimers : public health::TimerService {
+ public:
+  health::SteadyTime now() override { return now_; }
+  void callAt(health::SteadyTime at, std::function<void()> fn) override {
+    pending_.emplace(at, std::move(fn));
+  }
+  void advance(milliseconds d) {
+    auto end = now_ + d;
+    while (!pending_.empty() && pending_.begin()->first <= end) {
+      auto it = pending_.begin();
+      now_ = std::max(now_, it->first);
+      auto fn = std::move(it->second);
+      pending_.erase(it);
+      fn();
+    }
+    now_ = end;
+  }
+
+ private:
+  health::SteadyTime now_{};
+  std::multimap<health::SteadyTime, std::function<void()>> pending_;
+};
+
+// Each probe answers at once with the outcome currently set for its address.
+class ScriptedProber : public health::Prober {
+ public:
+  explicit ScriptedProber(ManualTimers& timers) : timers_(timers) {}
+  void probe(const health::ProbeTarget& target, Done done) override {
+    int n = ++probes[target.address];
+    // A flapping address alternates good and bad on every probe.
+    bool bad = flapping.count(target.address) ? n % 2 == 0 : down.count(target.address) > 0;
+    health::Outcome o;
+    o.kind = bad ? health::OutcomeKind::kBadStatus : health::OutcomeKind::kOk;
+    o.http_status = bad ? 503 : 200;
+    timers_.callAt(timers_.now() + milliseconds(1), [done = std::move(done), o] { done(o); });
+  }
+  std::set<std::string> down;
+  std::set<std::string> flapping;
+  std::map<std::string, int> probes;
+
+ private:
+  ManualTimers& timers_;
+};
+
+constexpr const char* kConfig = R"(
+checks:
+  web: { type: http, port: 8080, interval: 1s, timeout: 500ms, rise: 2, fall: 2 }
+pools:
+  app:
+    check: web
+    endpoints:
+      - { address: 192.0.2.10, probe_address: 127.0.0.11, priority: 1 }
+      - { address: 192.0.2.20, probe_address: 127.0.0.12, priority: 2 }
+      - { address: "2001:db8::10", probe_address: 127.0.0.11, priority: 1 }
+      - { address: 192.0.2.30, priority: 3, check: none }
+zones:
+  - name: f.test
+    records:
+      - { name: app, type: A, pool: app, ttl: 300, failover_ttl: 20 }
+      - { name: app, type: AAAA, pool: app, ttl: 300, failover_ttl: 20 }
+      - { name: static, type: A, value: 192.0.2.1 }
+)";
+
+struct Answer {
+  std::string rdata;
+  uint32_t ttl = 0;
+  int rcode = -1;
+};
+
+Answer ask(const zone::Snapshot* snapshot, const char* name, ldns_rr_type type) {
+  ldns_pkt* q = ldns_pkt_query_new(ldns_dname_new_frm_str(name), type, LDNS_RR_CLASS_IN, 0);
+  uint8_t* wire = nullptr;
+  size_t len = 0;
+  ldns_pkt2wire(&wire, q, &len);
+  ldns_pkt_free(q);
+  std::vector<uint8_t> out(query::kMaxResponseSize);
+  size_t n =
+      query::answer(std::span<const uint8_t>(wire, len), snapshot, query::Transport::kUdp, out);
+  free(wire);
+  ldns_pkt* r = nullptr;
+  Answer a;
+  if (ldns_wire2pkt(&r, out.data(), n) != LDNS_STATUS_OK) return a;
+  a.rcode = ldns_pkt_get_rcode(r);
+  ldns_rr_list* answers = ldns_pkt_answer(r);
+  for (size_t i = 0; i < ldns_rr_list_rr_count(answers); ++i) {
+    ldns_rr* rr = ldns_rr_list_rr(answers, i);
+    char* text = ldns_rdf2str(ldns_rr_rdf(rr, 0));
+    a.rdata += (a.rdata.empty() ? "" : " ") + std::string(text);
+    free(text);
+    a.ttl = ldns_rr_ttl(rr);
+  }
+  ldns_pkt_free(r);
+  return a;
+}
+
+struct MonitorTest : ::testing::Test {
+  MonitorTest() {
+    auto c = std::make_shared<config::Config>(config::loadString(kConfig, "m.yaml"));
+    auto base = zone::compile(c->zones, {});
+    monitor = std::make_unique<Monitor>(timers, prober, c, base, holder, 7);
+  }
+  const zone::Snapshot* current() {
+    snapshot = holder.current();
+    return snapshot.get();
+  }
+  ManualTimers timers;
+  ScriptedProber prober{timers};
+  zone::SnapshotHolder holder;
+  std::unique_ptr<Monitor> monitor;
+  std::shared_ptr<const zone::Snapshot> snapshot;
+};
+
+TEST_F(MonitorTest, SharedTargetsAreProbedOnceAndUncheckedEndpointsNever) {
+  // 127.0.0.11 serves two endpoints with the same check: one target. check: none: no target.
+  EXPECT_EQ(monitor->controller().targets().size(), 2u);
+  monitor->start();
+  timers.advance(milliseconds(5));
+  EXPECT_EQ(prober.probes["127.0.0.11"], 1);
+  EXPECT_EQ(prober.probes.size(), 2u);
+}
+
+TEST_F(MonitorTest, StartUpRoundThenFailoverAndFailback) {
+  prober.down.insert("127.0.0.11");  // the primary is down from the start
+  monitor->start();
+  timers.advance(milliseconds(5));
+  ASSERT_TRUE(monitor->firstRoundDone());
+  monitor->publish();
+  Answer a = ask(current(), "app.f.test.", LDNS_RR_TYPE_A);
+  EXPECT_EQ(a.rdata, "192.0.2.20");
+  EXPECT_EQ(a.ttl, 20u);
+  // AAAA: its only IPv6 endpoint is down and nothing else is IPv6: fail open with failover_ttl.
+  Answer aaaa = ask(current(), "app.f.test.", LDNS_RR_TYPE_AAAA);
+  EXPECT_EQ(aaaa.rdata, "2001:db8::10");
+  EXPECT_EQ(aaaa.ttl, 20u);
+
+  prober.down.clear();  // recovers: rise 2 → two good probes, then back to the primary
+  uint64_t generation = holder.generation();
+  timers.advance(milliseconds(4000));
+  EXPECT_EQ(ask(current(), "app.f.test.", LDNS_RR_TYPE_A).rdata, "192.0.2.10");
+  EXPECT_EQ(ask(current(), "app.f.test.", LDNS_RR_TYPE_A).ttl, 300u);
+  EXPECT_GT(holder.generation(), generation);
+
+  prober.down = {"127.0.0.11", "127.0.0.12"};  // both checked endpoints down: tier 3 (unchecked)
+  timers.advance(milliseconds(5000));
+  EXPECT_EQ(ask(current(), "app.f.test.", LDNS_RR_TYPE_A).rdata, "192.0.2.30");
+  EXPECT_EQ(monitor->upCount(), 0u);
+  EXPECT_GE(monitor->transitions(), 3u);
+}
+
+TEST_F(MonitorTest, StaticRecordsAreUntouchedAndSharedAcrossPublishes) {
+  monitor->start();
+  timers.advance(milliseconds(5));
+  monitor->publish();
+  auto before = holder.current();
+  prober.down.insert("127.0.0.11");
+  timers.advance(milliseconds(5000));
+  auto after = holder.current();
+  ASSERT_NE(before, after);
+  EXPECT_EQ(before->zone_set, after->zone_set);  // the zones were not copied
+  EXPECT_EQ(ask(after.get(), "static.f.test.", LDNS_RR_TYPE_A).rdata, "192.0.2.1");
+  EXPECT_EQ(ask(after.get(), "app.f.test.", LDNS_RR_TYPE_A).rdata, "192.0.2.20");
+}
+
+TEST_F(MonitorTest, FlappingFasterThanThresholdsDoesNotFlapTheAnswer) {
+  monitor->start();
+  timers.advance(milliseconds(5));
+  monitor->publish();
+  uint64_t generation = holder.generation();
+  prober.flapping.insert("127.0.0.11");
+  timers.advance(milliseconds(40000));
+  EXPECT_GE(prober.probes["127.0.0.11"], 30);
+  EXPECT_EQ(holder.generation(), generation) << "a flapping backend changed the answer";
+}
+
+}  // namespace
+}  // namespace understudy::failover

@@ -1,0 +1,163 @@
+// The scheduler driven by hand: an injected clock and a prober that answers when the test says.
+#include "understudy/health/scheduler.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+namespace understudy::health {
+namespace {
+
+using std::chrono::milliseconds;
+
+class FakeTimers : public TimerService {
+ public:
+  SteadyTime now() override { return now_; }
+  void callAt(SteadyTime at, std::function<void()> fn) override {
+    pending_.emplace(at, std::move(fn));
+  }
+  // Moves the clock forward, firing every call due on the way, in time order.
+  void advance(milliseconds d) {
+    SteadyTime end = now_ + d;
+    while (!pending_.empty() && pending_.begin()->first <= end) {
+      auto it = pending_.begin();
+      now_ = std::max(now_, it->first);
+      auto fn = std::move(it->second);
+      pending_.erase(it);
+      fn();
+    }
+    now_ = end;
+  }
+
+ private:
+  SteadyTime now_{};
+  std::multimap<SteadyTime, std::function<void()>> pending_;
+};
+
+class FakeProber : public Prober {
+ public:
+  void probe(const ProbeTarget& target, Done done) override {
+    starts.push_back({target.address, clock->now()});
+    if (auto_finish) {
+      // Answer 10 ms later, like a healthy backend (never from inside probe()).
+      clock->callAt(clock->now() + milliseconds(10), [done = std::move(done)] {
+        done(Outcome{OutcomeKind::kOk, 200, {}, ""});
+      });
+      return;
+    }
+    pending.push_back({target.address, std::move(done)});
+  }
+  bool auto_finish = false;
+  // Completes every probe in flight with `kind`.
+  void finishAll(OutcomeKind kind = OutcomeKind::kOk) {
+    auto batch = std::move(pending);
+    pending.clear();
+    for (auto& [address, done] : batch) done(Outcome{kind, 200, {}, ""});
+  }
+  FakeTimers* clock = nullptr;
+  std::vector<std::pair<std::string, SteadyTime>> starts;
+  std::vector<std::pair<std::string, Done>> pending;
+};
+
+ProbeTarget target(const std::string& address, int interval_ms = 1000, int timeout_ms = 200) {
+  ProbeTarget t;
+  t.address = address;
+  t.check.name = "c";
+  t.check.interval = milliseconds(interval_ms);
+  t.check.timeout = milliseconds(timeout_ms);
+  return t;
+}
+
+struct Fixture : ::testing::Test {
+  Fixture() { prober.clock = &timers; }
+  FakeTimers timers;
+  FakeProber prober;
+  std::vector<std::pair<size_t, OutcomeKind>> results;
+  Scheduler scheduler{timers, prober,
+                      [this](size_t i, const Outcome& o) { results.emplace_back(i, o.kind); }, 42};
+};
+
+TEST_F(Fixture, StartUpRoundProbesEveryTargetAtOnce) {
+  for (int i = 0; i < 5; ++i) scheduler.add(target("127.0.0." + std::to_string(i + 1)));
+  scheduler.start();
+  EXPECT_EQ(prober.starts.size(), 5u);
+  EXPECT_FALSE(scheduler.firstRoundDone());
+  prober.finishAll();
+  EXPECT_TRUE(scheduler.firstRoundDone());
+  EXPECT_EQ(results.size(), 5u);
+}
+
+TEST_F(Fixture, SecondProbesAreStaggeredAcrossTheInterval) {
+  for (int i = 0; i < 50; ++i) scheduler.add(target("127.0.1." + std::to_string(i + 1)));
+  scheduler.start();
+  prober.finishAll();
+  prober.starts.clear();
+  timers.advance(milliseconds(2000));  // interval + at most one interval of stagger
+  ASSERT_EQ(prober.starts.size(), 50u);
+  std::set<int64_t> offsets;
+  for (const auto& [address, at] : prober.starts) {
+    auto ms = std::chrono::duration_cast<milliseconds>(at - SteadyTime{}).count();
+    EXPECT_GE(ms, 1000);
+    EXPECT_LT(ms, 2000);
+    offsets.insert(ms / 100);  // which tenth of the interval
+  }
+  EXPECT_GE(offsets.size(), 8u) << "second probes bunched together";
+}
+
+TEST_F(Fixture, SteadyStateIntervalHasBoundedJitter) {
+  prober.auto_finish = true;
+  scheduler.add(target("127.0.0.1", 1000));
+  scheduler.start();
+  timers.advance(milliseconds(60000));
+  ASSERT_GE(prober.starts.size(), 40u);
+  std::set<int64_t> gaps;
+  // From the third probe on (the second carries the start-up stagger): interval + 0..10%.
+  for (size_t i = 2; i < prober.starts.size(); ++i) {
+    auto gap = std::chrono::duration_cast<milliseconds>(prober.starts[i].second -
+                                                        prober.starts[i - 1].second)
+                   .count();
+    EXPECT_GE(gap, 1000) << i;
+    EXPECT_LE(gap, 1100) << i;
+    gaps.insert(gap);
+  }
+  EXPECT_GT(gaps.size(), 5u) << "no jitter at all";
+  EXPECT_EQ(results.size(), prober.starts.size());
+}
+
+TEST_F(Fixture, NeverTwoProbesOfOneTargetInFlight) {
+  scheduler.add(target("127.0.0.1", 1000));
+  scheduler.start();
+  // The prober never answers: ten intervals pass, still one probe in flight.
+  timers.advance(milliseconds(10000));
+  EXPECT_EQ(prober.starts.size(), 1u);
+  EXPECT_TRUE(scheduler.inFlight(0));
+  EXPECT_GE(scheduler.skippedBecauseInFlight(), 5u);
+  prober.finishAll();
+  timers.advance(milliseconds(2200));
+  EXPECT_EQ(prober.starts.size(), 2u);
+}
+
+TEST_F(Fixture, RemovedTargetStopsAtOnceAndItsResultIsDropped) {
+  scheduler.add(target("127.0.0.1"));
+  scheduler.add(target("127.0.0.2"));
+  scheduler.start();
+  scheduler.remove(0);
+  prober.finishAll();
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].first, 1u);
+  prober.starts.clear();
+  timers.advance(milliseconds(10000));
+  for (const auto& [address, at] : prober.starts) EXPECT_EQ(address, "127.0.0.2");
+  EXPECT_TRUE(scheduler.firstRoundDone());  // removed targets do not hold the round up
+}
+
+TEST_F(Fixture, TargetAddedAfterStartIsProbedAtOnce) {
+  scheduler.start();
+  scheduler.add(target("127.0.0.9"));
+  ASSERT_EQ(prober.starts.size(), 1u);
+  EXPECT_EQ(prober.starts[0].first, "127.0.0.9");
+}
+
+}  // namespace
+}  // namespace understudy::health
