@@ -3,7 +3,9 @@
 #include "understudy/failover/monitor.h"
 
 #include <gtest/gtest.h>
+
 #include <ldns/ldns.h>
+#include "../support/manual_timers.h"
 
 #include <map>
 
@@ -15,28 +17,7 @@ namespace {
 
 using std::chrono::milliseconds;
 
-class ManualTimers : public health::TimerService {
- public:
-  health::SteadyTime now() override { return now_; }
-  void callAt(health::SteadyTime at, std::function<void()> fn) override {
-    pending_.emplace(at, std::move(fn));
-  }
-  void advance(milliseconds d) {
-    auto end = now_ + d;
-    while (!pending_.empty() && pending_.begin()->first <= end) {
-      auto it = pending_.begin();
-      now_ = std::max(now_, it->first);
-      auto fn = std::move(it->second);
-      pending_.erase(it);
-      fn();
-    }
-    now_ = end;
-  }
-
- private:
-  health::SteadyTime now_{};
-  std::multimap<health::SteadyTime, std::function<void()>> pending_;
-};
+using ManualTimers = understudy::testing::ManualTimers;
 
 // Each probe answers at once with the outcome currently set for its address.
 class ScriptedProber : public health::Prober {

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "../support/manual_timers.h"
+
 #include <map>
 #include <set>
 
@@ -11,29 +13,7 @@ namespace {
 
 using std::chrono::milliseconds;
 
-class FakeTimers : public TimerService {
- public:
-  SteadyTime now() override { return now_; }
-  void callAt(SteadyTime at, std::function<void()> fn) override {
-    pending_.emplace(at, std::move(fn));
-  }
-  // Moves the clock forward, firing every call due on the way, in time order.
-  void advance(milliseconds d) {
-    SteadyTime end = now_ + d;
-    while (!pending_.empty() && pending_.begin()->first <= end) {
-      auto it = pending_.begin();
-      now_ = std::max(now_, it->first);
-      auto fn = std::move(it->second);
-      pending_.erase(it);
-      fn();
-    }
-    now_ = end;
-  }
-
- private:
-  SteadyTime now_{};
-  std::multimap<SteadyTime, std::function<void()>> pending_;
-};
+using FakeTimers = understudy::testing::ManualTimers;
 
 class FakeProber : public Prober {
  public:
