@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "understudy/config/config.h"
+#include "understudy/dns/name.h"
 #include "understudy/zone/record.h"
 
 namespace understudy::config {
@@ -59,25 +60,8 @@ using RdfPtr = std::unique_ptr<ldns_rdf, RdfDeleter>;
 
 const std::string kRootWire(1, '\0');
 
-// Presentation format with a trailing dot ("demo.test."), for messages.
-std::string nameToText(std::string_view wire) {
-  if (wire.empty()) wire = kRootWire;
-  RdfPtr rdf(ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, wire.size(), wire.data()));
-  if (!rdf) return "?";
-  char* text = ldns_rdf2str(rdf.get());
-  if (!text) return "?";
-  std::string out(text);
-  std::free(text);
-  return out;
-}
-
-std::string lowered(std::string_view wire) {
-  std::string out(wire);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-  }
-  return out;
-}
+using dns::lowered;
+using dns::nameToText;
 
 // True if the text ends in an unescaped dot ("a.b." but not "a\.").
 bool isAbsoluteText(std::string_view text) {
@@ -122,16 +106,7 @@ std::optional<std::string> nameFromText(std::string_view text, std::string_view 
   return wire;
 }
 
-// Both lowercased wire names.
-bool isSubdomain(std::string_view name, std::string_view zone) {
-  size_t offset = 0;
-  while (offset < name.size()) {
-    if (name.size() - offset == zone.size()) return name.substr(offset) == zone;
-    if (name.size() - offset < zone.size()) return false;
-    offset += 1 + static_cast<uint8_t>(name[offset]);
-  }
-  return false;
-}
+using dns::isSubdomain;
 
 // ---- scalars -----------------------------------------------------------------------------------
 

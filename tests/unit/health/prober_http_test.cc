@@ -62,8 +62,8 @@ struct Request {
 class TestServer {
  public:
   explicit TestServer(Mode mode, const std::string& address = "127.0.0.1",
-                      const std::string& cert = "")
-      : mode_(mode), acceptor_(io_, {asio::ip::make_address(address), 0}) {
+                      const std::string& cert = "", uint16_t port = 0)
+      : mode_(mode), acceptor_(io_, {asio::ip::make_address(address), port}) {
     if (!cert.empty()) {
       tls_.emplace(asio::ssl::context::tls_server);
       tls_->use_certificate_chain_file(kTlsDir + cert + ".pem");
@@ -368,7 +368,6 @@ TEST_F(HttpProberTest, HugeBodyIsCutAt64KiB) {
   EXPECT_EQ(prober_->peakBodyBytes(), HttpProber::kMaxBody);
   // The prober hung up instead of draining the rest (kernel buffers may absorb a few MB).
   EXPECT_LT(server.bodyBytesSent(), kHugeBodySize);
-  std::printf("sent %zu\n", server.bodyBytesSent());
 }
 
 TEST_F(HttpProberTest, BodyTextPastTheFirst64KiBIsNotSeen) {
@@ -474,6 +473,33 @@ TEST_F(HttpProberTest, HostAndHeadersGoToTheTargetAddress) {
   ASSERT_EQ(server.requests().size(), 1u);
   EXPECT_EQ(server.requests()[0].host, "www.example.test:" + std::to_string(server.port()));
   EXPECT_NE(server.requests()[0].head.find("\r\nX-Probe: understudy\r\n"), std::string::npos);
+}
+
+// Two backends behind one name, probed at once: each probe must reach its own address. (This is
+// why the prober uses CURLOPT_CONNECT_TO: CURLOPT_RESOLVE entries share one DNS cache per multi
+// handle, so concurrent probes of one host:port could connect to each other's address.)
+TEST_F(HttpProberTest, SameHostOnTwoAddressesStaysApart) {
+  TestServer up(Mode::kOk, "127.0.0.1");
+  std::unique_ptr<TestServer> down;
+  try {
+    down = std::make_unique<TestServer>(Mode::kStatus503, "127.0.0.2", "", up.port());
+  } catch (const std::exception&) {
+    GTEST_SKIP() << "127.0.0.2 unavailable or the port is taken there";
+  }
+  std::vector<Result> results(20);
+  for (size_t i = 0; i < results.size(); ++i) {
+    auto probe_target = target(CheckType::kHttp, up.port(), i % 2 ? "127.0.0.2" : "127.0.0.1");
+    probe_target.check.host = "backend.test";
+    start(probe_target, results[i]);
+  }
+  runUntil([&] {
+    return std::all_of(results.begin(), results.end(), [](auto& r) { return r.calls > 0; });
+  });
+  for (size_t i = 0; i < results.size(); ++i) {
+    EXPECT_EQ(results[i].outcome.http_status, i % 2 ? 503 : 200) << "probe " << i;
+  }
+  EXPECT_EQ(up.requests().size(), results.size() / 2);
+  EXPECT_EQ(down->requests().size(), results.size() / 2);
 }
 
 TEST_F(HttpProberTest, Ipv6Loopback) {
