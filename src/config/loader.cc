@@ -637,10 +637,10 @@ class Loader {
               "the zone file already has an SOA record (" + formatLocation(*file_soa) +
                   "); remove one of them");
       } else {
-        soa = loadSoa(*soa_node, ctx, at(*soa_node));
+        soa = loadSoa(*soa_node, ctx, at(*soa_node), &zone.serial_auto);
       }
     } else if (!file_soa) {
-      soa = loadSoa(std::nullopt, ctx, zone.where);
+      soa = loadSoa(std::nullopt, ctx, zone.where, &zone.serial_auto);
     }
 
     if (soa) zone.records.push_back(std::move(*soa));
@@ -663,7 +663,7 @@ class Loader {
   // RFC 1035 §3.3.13. Everything has a default, so a zone needs no soa: key at all.
   // `node` is absent when the zone has no soa: key and every default applies.
   std::optional<zone::Record> loadSoa(const std::optional<YAML::Node>& node, const ZoneContext& ctx,
-                                      const SourceLocation& where) {
+                                      const SourceLocation& where, bool* serial_auto) {
     const std::string key = joinKey(ctx.key, "soa");
     Fields f;
     if (node) {
@@ -697,6 +697,12 @@ class Loader {
       std::optional<YAML::Node> value = f.get(field);
       if (!value) return fallback;
       std::optional<uint64_t> parsed;
+      if (is_serial && value->IsScalar() && value->Scalar() == "auto") {
+        // The serial follows every published change (reloads and health swaps), so secondaries
+        // and monitoring see each one; it starts from the current Unix time.
+        *serial_auto = true;
+        return fallback;
+      }
       if (is_serial) {
         parsed = integer(*value, joinKey(key, field), 0, 0xffffffff);  // RFC 1982 serial
       } else {
@@ -986,6 +992,10 @@ class Loader {
           c.ca_file = path.string();
         }
       }
+    }
+    if (c.method == "HEAD" && !c.expect_body.empty()) {
+      error(*f.get("expect_body"), joinKey(key, "expect_body"),
+            "expect_body needs method GET: a HEAD response has no body");
     }
     if (auto interval = f.get("interval")) {
       if (auto d = duration(*interval, joinKey(key, "interval"), std::chrono::milliseconds(100),

@@ -34,7 +34,8 @@ Controller::Controller(std::shared_ptr<const config::Config> config,
   up_.assign(targets_.size(), true);
 }
 
-std::shared_ptr<const zone::Snapshot> Controller::render(std::vector<Decision>* decisions) const {
+std::shared_ptr<const zone::Snapshot> Controller::render(std::vector<Decision>* decisions,
+                                                         uint32_t serial) const {
   auto next = std::make_shared<zone::Snapshot>();
   next->zone_set = base_->zone_set;  // shared, untouched
   next->options = base_->options;
@@ -54,6 +55,22 @@ std::shared_ptr<const zone::Snapshot> Controller::render(std::vector<Decision>* 
     }
     Decision* d = decisions ? &(*decisions)[record.dynamic] : nullptr;
     next->dynamic[record.dynamic] = failover::render(*pool, record, up, d);
+  }
+  for (const auto& z : next->zones()) {
+    if (z->soa_dynamic < 0 || static_cast<size_t>(z->soa_dynamic) >= next->dynamic.size()) {
+      continue;
+    }
+    zone::DynamicRrset& entry = next->dynamic[static_cast<size_t>(z->soa_dynamic)];
+    entry.mode = zone::DynamicRrset::Mode::kAnswer;
+    entry.rrset = *z->soa;
+    entry.rrset.dynamic = -1;
+    // SOA RDATA ends with SERIAL REFRESH RETRY EXPIRE MINIMUM, 4 octets each (RFC 1035 §3.3.13).
+    std::string& rdata = entry.rrset.rdatas.front();
+    size_t at = rdata.size() - 20;
+    rdata[at] = static_cast<char>(serial >> 24);
+    rdata[at + 1] = static_cast<char>(serial >> 16);
+    rdata[at + 2] = static_cast<char>(serial >> 8);
+    rdata[at + 3] = static_cast<char>(serial);
   }
   return next;
 }

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <ctime>
+
 #include "understudy/dns/name.h"
 
 namespace understudy::failover {
@@ -65,6 +67,7 @@ void Monitor::adoptStateFrom(const Monitor& old) {
     }
   }
   decisions_.clear();  // record indices may differ between configs: compare from here on
+  serial_ = old.serial_;
   publishing_ = old.publishing_;
   transitions_ = old.transitions_;
 }
@@ -92,8 +95,13 @@ std::string Monitor::poolsOf(size_t target) const {
 }
 
 void Monitor::publish() {
+  // `serial: auto`: every publish is a change secondaries and monitors should see. Unix time keeps
+  // it increasing across restarts; +1 keeps it increasing within a second (RFC 1982 arithmetic
+  // is not needed until 2106).
+  uint32_t now = unix_time ? unix_time() : static_cast<uint32_t>(std::time(nullptr));
+  serial_ = std::max(serial_ + 1, now);
   std::vector<Decision> decisions;
-  auto snapshot = controller_.render(&decisions);
+  auto snapshot = controller_.render(&decisions, serial_);
   if (publishing_) {
     // Say what changed in the answers, once per pooled record that changed.
     for (size_t i = 0; i < decisions.size() && i < decisions_.size(); ++i) {

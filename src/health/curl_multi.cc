@@ -122,8 +122,8 @@ void CurlMulti::forget(curl_socket_t fd) {
 
 void CurlMulti::doWait(const std::shared_ptr<Socket>& socket, bool read) {
   (read ? socket->reading : socket->writing) = true;
-  auto type = read ? asio::posix::stream_descriptor::wait_read
-                   : asio::posix::stream_descriptor::wait_write;
+  auto type =
+      read ? asio::posix::stream_descriptor::wait_read : asio::posix::stream_descriptor::wait_write;
   socket->descriptor.async_wait(
       type, [weak = weak_from_this(), socket, read](const boost::system::error_code& ec) {
         (read ? socket->reading : socket->writing) = false;

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -21,13 +20,15 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 void initCurlOnce() {
-  // curl_global_init is not safe to race with other libcurl (or OpenSSL) initialisation; every
-  // prober funnels through here and the daemon creates probers before it starts threads.
+  // curl_global_init must run once, before any other curl call; call_once makes that hold however
+  // many probers exist. (It also initialises OpenSSL, so create the first prober early.)
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
-bool isIpv6(std::string_view address) { return address.find(':') != std::string_view::npos; }
+bool isIpv6(std::string_view address) {
+  return address.find(':') != std::string_view::npos;
+}
 
 // A literal address as it appears in a URL or CURLOPT_CONNECT_TO: IPv6 in brackets, with a zone
 // id's '%' escaped as RFC 6874 §2 requires ("[fe80::1%25eth0]").
@@ -169,17 +170,18 @@ bool HttpProber::Transfer::prepare(std::string& detail) {
   set(CURLOPT_PROTOCOLS_STR, "http,https");
   if (!check.host.empty()) {
     // Connect to the target address while the URL, Host header and SNI say check.host.
-    // CONNECT_TO rather than CURLOPT_RESOLVE: RESOLVE entries land in the DNS cache shared by the
-    // whole multi handle, so two concurrent probes of one host name on different addresses
-    // could connect to each other's backend. CONNECT_TO is per handle, and a numeric address
-    // never reaches the resolver.
+    // CONNECT_TO rather than CURLOPT_RESOLVE: RESOLVE entries live on in the DNS cache shared by
+    // the whole multi handle, where every probe of one host:port (one per pool endpoint) would
+    // rewrite the same entry; CONNECT_TO is private to this handle, and a numeric address never
+    // reaches the resolver.
     std::string rule = "::" + urlHost(target_.address) + ":" + port;
     connect_to_ = curl_slist_append(nullptr, rule.c_str());
     set(CURLOPT_CONNECT_TO, connect_to_);
   }
   if (check.method == "HEAD") {
-    set(CURLOPT_NOBODY, 1L);
+    set(CURLOPT_NOBODY, 1L);  // no body arrives, so a non-empty expect_body cannot match
   } else if (check.method != "GET") {
+    // The config accepts GET and HEAD; anything else is sent as given rather than refused here.
     set(CURLOPT_CUSTOMREQUEST, check.method.c_str());
   }
   for (const auto& [name, value] : check.headers) {
@@ -295,8 +297,8 @@ Outcome HttpProber::Transfer::judge(CURLcode code) const {
         outcome.kind = OutcomeKind::kBadStatus;
       } else if (!expected.empty() && body_.find(expected) == std::string::npos) {
         outcome.kind = OutcomeKind::kBodyMismatch;
-        outcome.detail = "'" + expected + "' not in the first " + std::to_string(body_.size()) +
-                         " body bytes";
+        outcome.detail =
+            "'" + expected + "' not in the first " + std::to_string(body_.size()) + " body bytes";
       }
       return outcome;
     }
@@ -312,7 +314,8 @@ Outcome HttpProber::Transfer::judge(CURLcode code) const {
       if (status == 0) return connectFailed(code);
       break;
     default:
-      if (isTlsError(code)) return makeOutcome(OutcomeKind::kTlsError, tlsDetail(code, error_.data()));
+      if (isTlsError(code))
+        return makeOutcome(OutcomeKind::kTlsError, tlsDetail(code, error_.data()));
       break;
   }
   std::string detail = curl_easy_strerror(code);
@@ -346,7 +349,8 @@ void HttpProber::probe(const ProbeTarget& target, Done done) {
     if (detail.empty()) detail = "curl refused the transfer";
     // Never call done from inside probe(): the caller may not expect re-entry.
     asio::post(io_, [this, weak, detail] {
-      if (auto transfer = weak.lock()) finish(*transfer, transfer->makeOutcome(OutcomeKind::kError, detail));
+      if (auto transfer = weak.lock())
+        finish(*transfer, transfer->makeOutcome(OutcomeKind::kError, detail));
     });
     return;
   }
@@ -363,7 +367,7 @@ void HttpProber::onFinished(Transfer& transfer, int curl_code) {
 }
 
 void HttpProber::onSafetyTimeout(Transfer& transfer) {
-  multi_->remove(transfer.easy());
+  // finish() detaches the handle from curl, so a late completion cannot report twice.
   finish(transfer, transfer.timedOut());
 }
 
@@ -377,7 +381,8 @@ void HttpProber::finish(Transfer& transfer, Outcome outcome) {
   transfer.safety().cancel(ignored);
   peak_body_bytes_ = std::max(peak_body_bytes_, transfer.bodySize());
   Done done = transfer.takeDone();
-  // Free the connection state before reporting: `done` may start the next probe at once.
+  // Usually frees the Transfer (and its connection) before reporting, as `done` may start the
+  // next probe at once; a handler still holding it frees it on return.
   keep.reset();
   if (done) done(std::move(outcome));
 }

@@ -179,7 +179,7 @@ class Resolver {
   void negative(const Zone& zone) {
     if (tc_) return;
     if (!w_.writeRecord(Section::kAuthority, zone.apex->owner, rrtype::kSoa, dns::rrclass::kIn,
-                        zone.negative_ttl, zone.soa->rdatas.front())) {
+                        zone.negative_ttl, snapshot_.soa(zone)->rdatas.front())) {
       tc_ = true;
     }
   }

@@ -234,6 +234,12 @@ void buildZone(const ZoneSource& src, Zone& zone, std::vector<Diagnostic>& error
   }
 
   zone.soa = zone.apex->find(rrtype::kSoa);
+  if (src.serial_auto) {
+    // The SOA becomes a dynamic RRset (after every pooled one) whose serial each publish sets;
+    // its static content stays in the zone as the template.
+    zone.soa_dynamic = ++max_dynamic;
+    const_cast<Rrset*>(zone.soa)->dynamic = zone.soa_dynamic;
+  }
   const std::string& soa_rdata = zone.soa->rdatas.front();
   uint32_t minimum =
       dns::readU32(reinterpret_cast<const uint8_t*>(soa_rdata.data()) + soa_rdata.size() - 4);
@@ -248,7 +254,11 @@ std::shared_ptr<const Snapshot> compile(const std::vector<ZoneSource>& zones,
   std::vector<Diagnostic> errors;
   std::vector<Diagnostic> local_warnings;
   auto zone_set = std::make_shared<ZoneSet>();
+  // Pooled records carry indexes from the loader; auto-serial SOAs are numbered after them.
   int32_t max_dynamic = -1;
+  for (const ZoneSource& src : zones) {
+    for (const Record& r : src.records) max_dynamic = std::max(max_dynamic, r.dynamic);
+  }
   std::map<std::string, const ZoneSource*> seen;
   for (const ZoneSource& src : zones) {
     auto [it, inserted] = seen.emplace(src.origin, &src);
@@ -274,7 +284,15 @@ std::shared_ptr<const Snapshot> compile(const std::vector<ZoneSource>& zones,
   snapshot->zone_set = std::move(zone_set);
   snapshot->options = options;
   // Pooled RRsets start empty; the failover controller fills them before anything is served.
+  // Auto-serial SOAs start as written, so a Snapshot without a controller still serves them.
   snapshot->dynamic.resize(static_cast<size_t>(max_dynamic + 1));
+  for (const auto& z : snapshot->zone_set->zones) {
+    if (z->soa_dynamic < 0) continue;
+    auto& entry = snapshot->dynamic[static_cast<size_t>(z->soa_dynamic)];
+    entry.mode = DynamicRrset::Mode::kAnswer;
+    entry.rrset = *z->soa;
+    entry.rrset.dynamic = -1;
+  }
   return snapshot;
 }
 

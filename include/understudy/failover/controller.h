@@ -37,7 +37,9 @@ class Controller {
 
   // A new Snapshot with every pooled RRset rendered from the current health. `decisions`, if
   // given, receives one Decision per pooled record (index = PoolRecordConfig::dynamic).
-  std::shared_ptr<const zone::Snapshot> render(std::vector<Decision>* decisions = nullptr) const;
+  // `serial` goes into the SOA of every zone with `serial: auto`.
+  std::shared_ptr<const zone::Snapshot> render(std::vector<Decision>* decisions = nullptr,
+                                               uint32_t serial = 0) const;
 
   const config::Config& config() const { return *config_; }
 

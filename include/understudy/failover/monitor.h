@@ -39,6 +39,10 @@ class Monitor {
   const health::Tracker& tracker(size_t target) const { return trackers_[target]; }
   size_t upCount() const;
   uint64_t transitions() const { return transitions_; }
+  uint32_t serial() const { return serial_; }
+
+  // Wall clock for `serial: auto` (seconds since the epoch); tests replace it.
+  std::function<uint32_t()> unix_time;
 
   // Called after each publish (for sd_notify STATUS, metrics later).
   std::function<void()> on_publish;
@@ -54,6 +58,7 @@ class Monitor {
   health::Scheduler scheduler_;
   std::vector<Decision> decisions_;
   bool publishing_ = false;
+  uint32_t serial_ = 0;
   uint64_t transitions_ = 0;
 };
 

@@ -27,6 +27,7 @@ struct Record {
 struct ZoneSource {
   std::string origin;  // wire format, lowercased
   std::vector<Record> records;
+  bool serial_auto = false;  // `soa: {serial: auto}`: the SOA serial follows every publish
   SourceLocation where;
   std::string key;  // "zones[0]"
 };

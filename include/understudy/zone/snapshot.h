@@ -57,6 +57,7 @@ struct Zone {
   const Node* apex = nullptr;
   const Rrset* soa = nullptr;
   uint32_t negative_ttl = 0;  // RFC 2308 §3: min(SOA TTL, SOA MINIMUM)
+  int32_t soa_dynamic = -1;   // >= 0 with `serial: auto`: the SOA is rendered per publish
   size_t record_count = 0;
 
   const Node* find(std::string_view lowered_name) const noexcept {
@@ -90,6 +91,12 @@ struct Snapshot {
     return zone_set->findZone(lowered_name);
   }
   size_t recordCount() const noexcept { return zone_set->recordCount(); }
+
+  // The SOA to serve for `zone` (its serial may be rendered per publish).
+  const Rrset* soa(const Zone& zone) const noexcept {
+    const Rrset* r = resolve(zone.soa);
+    return r ? r : zone.soa;
+  }
 
   // The content to serve for `rrset`: itself when static, else its dynamic entry; nullptr when
   // the pooled RRset is currently empty (NODATA). `servfail` is set for kServFail.
