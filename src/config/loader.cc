@@ -6,6 +6,7 @@
 #include <stdbool.h>  // NOLINT(modernize-deprecated-headers)
 
 #include <arpa/inet.h>
+#include <glob.h>
 #include <ldns/ldns.h>
 #include <yaml-cpp/yaml.h>
 
@@ -230,7 +231,10 @@ class Loader {
       throw ConfigError(Diagnostic{at(e.mark), "", e.msg});
     }
     try {
-      loadRoot(root, config);
+      docs_.push_back(Document{file_, base_dir_, root, canonical(file_), {}});
+      std::vector<std::string> stack = {docs_.front().canonical};
+      collectIncludes(0, stack);
+      loadDocuments(config);
     } catch (const YAML::Exception& e) {
       // Should not happen (we never convert with as<>), but a bug must not escape as a crash.
       error(at(e.mark), "", e.msg);
@@ -372,20 +376,143 @@ class Loader {
     return std::chrono::milliseconds(*ms);
   }
 
-  void loadRoot(const YAML::Node& root, Config& config) {
-    if (!root.IsDefined() || root.IsNull()) return;  // an empty file is a valid, empty config
-    if (!root.IsMap()) {
-      error(root, "", "expected a map at the top level");
-      return;
+  // ---- the main file and its includes -----------------------------------------------------------
+
+  struct Document {
+    std::string file;
+    std::string base_dir;
+    YAML::Node root;
+    std::string canonical;  // for loop and repeat detection
+    Fields top;
+  };
+
+  static std::string canonical(const std::string& path) {
+    std::error_code ec;
+    auto p = std::filesystem::weakly_canonical(path, ec);
+    return ec ? path : p.string();
+  }
+
+  // Diagnostics and relative paths refer to the document being read.
+  void switchTo(const Document& doc) {
+    file_ = doc.file;
+    base_dir_ = doc.base_dir;
+  }
+
+  // `include: file.yaml` or a list of files (relative to the including file, `*` globs allowed):
+  // their checks, pools and zones join the main file's, as if written there.
+  void collectIncludes(size_t index, std::vector<std::string>& stack) {
+    switchTo(docs_[index]);
+    const YAML::Node root = docs_[index].root;
+    if (!root.IsMap()) return;
+    YAML::Node list;
+    for (const auto& entry : root) {
+      if (entry.first.IsScalar() && entry.first.Scalar() == "include") list = entry.second;
     }
-    Fields top = fields(root, "", {"server", "log", "checks", "pools", "zones"});
+    if (!list || list.IsNull()) return;
+    std::vector<YAML::Node> items;
+    if (list.IsSequence()) {
+      for (size_t i = 0; i < list.size(); ++i) items.push_back(list[i]);
+    } else {
+      items.push_back(list);
+    }
+    for (size_t i = 0; i < items.size(); ++i) {
+      switchTo(docs_[index]);
+      const std::string key = list.IsSequence() ? indexKey("include", i) : std::string("include");
+      auto text = scalar(items[i], key);
+      if (!text) continue;
+      std::filesystem::path pattern(*text);
+      if (pattern.is_relative()) pattern = std::filesystem::path(base_dir_) / pattern;
+      std::vector<std::string> paths;
+      if (text->find_first_of("*?[") != std::string::npos) {
+        glob_t g{};
+        if (::glob(pattern.c_str(), 0, nullptr, &g) == 0) {
+          for (size_t k = 0; k < g.gl_pathc; ++k) paths.emplace_back(g.gl_pathv[k]);
+        }
+        globfree(&g);  // no match is fine: an empty conf.d
+      } else {
+        paths.push_back(pattern.string());
+      }
+      for (const std::string& path : paths) {
+        switchTo(docs_[index]);
+        std::string canon = canonical(path);
+        if (std::find(stack.begin(), stack.end(), canon) != stack.end()) {
+          std::string chain;
+          for (const auto& s : stack) chain += s + " -> ";
+          error(items[i], key, "include loop: " + chain + canon);
+          continue;
+        }
+        auto seen = std::find_if(docs_.begin(), docs_.end(),
+                                 [&](const Document& d) { return d.canonical == canon; });
+        if (seen != docs_.end()) {
+          error(items[i], key, "'" + path + "' is included twice");
+          continue;
+        }
+        std::ifstream in(path, std::ios::binary);
+        if (!in) {
+          error(items[i], key, "cannot open included file '" + path + "': " + std::strerror(errno));
+          continue;
+        }
+        std::ostringstream text_stream;
+        text_stream << in.rdbuf();
+        Document doc{
+            path, std::filesystem::path(path).parent_path().string(), YAML::Node(), canon, {}};
+        if (doc.base_dir.empty()) doc.base_dir = ".";
+        try {
+          doc.root = YAML::Load(text_stream.str());
+        } catch (const YAML::Exception& e) {
+          switchTo(doc);
+          error(at(e.mark), "", e.msg);
+          continue;
+        }
+        docs_.push_back(std::move(doc));
+        stack.push_back(canon);
+        collectIncludes(docs_.size() - 1, stack);
+        stack.pop_back();
+      }
+    }
+  }
+
+  void loadDocuments(Config& config) {
     config_ = &config;
-    if (auto server = top.get("server")) loadServer(*server, config.server);
-    if (auto log = top.get("log")) loadLog(*log, config.log);
-    // Checks before pools before zones: each refers to the one before it by name.
-    if (auto checks = top.get("checks")) loadChecks(*checks, config.checks);
-    if (auto pools = top.get("pools")) loadPools(*pools, config.pools);
-    if (auto zones = top.get("zones")) loadZones(*zones, config.zones);
+    std::vector<bool> usable(docs_.size(), false);
+    for (size_t i = 0; i < docs_.size(); ++i) {
+      Document& doc = docs_[i];
+      switchTo(doc);
+      if (!doc.root.IsDefined() || doc.root.IsNull()) continue;  // an empty file is valid
+      if (!doc.root.IsMap()) {
+        error(doc.root, "", "expected a map at the top level");
+        continue;
+      }
+      if (i == 0) {
+        doc.top = fields(doc.root, "", {"include", "server", "log", "checks", "pools", "zones"});
+      } else {
+        // Settings of the process itself live in one place: the main file.
+        doc.top = fields(doc.root, "", {"include", "checks", "pools", "zones"});
+      }
+      usable[i] = true;
+    }
+    if (usable[0]) {
+      switchTo(docs_[0]);
+      if (auto server = docs_[0].top.get("server")) loadServer(*server, config.server);
+      if (auto log = docs_[0].top.get("log")) loadLog(*log, config.log);
+    }
+    // Checks before pools before zones, across all files: each refers to the one before by name.
+    for (size_t i = 0; i < docs_.size(); ++i) {
+      if (!usable[i]) continue;
+      switchTo(docs_[i]);
+      if (auto checks = docs_[i].top.get("checks")) loadChecks(*checks, config.checks);
+    }
+    for (size_t i = 0; i < docs_.size(); ++i) {
+      if (!usable[i]) continue;
+      switchTo(docs_[i]);
+      if (auto pools = docs_[i].top.get("pools")) loadPools(*pools, config.pools);
+    }
+    for (size_t i = 0; i < docs_.size(); ++i) {
+      if (!usable[i]) continue;
+      switchTo(docs_[i]);
+      if (auto zones = docs_[i].top.get("zones")) loadZones(*zones, config.zones);
+    }
+    switchTo(docs_[0]);
     config_ = nullptr;
   }
 
@@ -537,11 +664,10 @@ class Loader {
 
   void loadZones(const YAML::Node& node, std::vector<zone::ZoneSource>& zones) {
     if (!expectList(node, "zones")) return;
-    std::map<std::string, SourceLocation> seen;  // lowercased origin -> first definition
     for (size_t i = 0; i < node.size(); ++i) {
       auto zone = loadZone(node[i], i);
       if (!zone) continue;
-      auto [it, inserted] = seen.emplace(zone->origin, zone->where);
+      auto [it, inserted] = zones_seen_.emplace(zone->origin, zone->where);
       if (!inserted) {
         error(zone->where, zone->key,
               "duplicate zone '" + nameToText(zone->origin) + "' (first defined at " +
@@ -1280,6 +1406,8 @@ class Loader {
   std::string file_;
   std::string base_dir_;
   Config* config_ = nullptr;
+  std::vector<Document> docs_;
+  std::map<std::string, SourceLocation> zones_seen_;  // lowercased origin -> first definition
   bool listen_given_ = false;
   std::vector<Diagnostic> errors_;
 };
