@@ -5,7 +5,7 @@ packages=(
   build-essential cmake pkg-config clang-format
   libboost-dev libldns-dev libyaml-cpp-dev libspdlog-dev libcurl4-openssl-dev libsystemd-dev
   libcli11-dev nlohmann-json3-dev libssl-dev googletest libgtest-dev
-  dnsutils knot-dnsutils knot
+  dnsutils knot-dnsutils knot systemd
 )
 missing=()
 for p in "${packages[@]}"; do
