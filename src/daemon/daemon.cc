@@ -136,6 +136,7 @@ int Daemon::run() {
 
   // SIGTERM/SIGINT: stop accepting, let answers in flight go out, close within 2 s.
   server_->stop(std::chrono::milliseconds(2000));
+  pending_monitor_.reset();
   monitor_.reset();
   spdlog::info("stopped");
   return 0;
@@ -200,14 +201,43 @@ void Daemon::applyReload(std::shared_ptr<Loaded> next, std::vector<Diagnostic> e
     auto monitor = std::make_unique<failover::Monitor>(timers_, *prober_, next->config,
                                                        next->snapshot, holder_, ++seed_);
     // Unchanged checks keep their measured state: no new start-up round, no false failover.
-    // New targets count as up until their first probe says otherwise.
-    monitor->adoptStateFrom(*monitor_);
+    size_t fresh = monitor->adoptStateFrom(*monitor_);
     monitor->on_publish = monitor_->on_publish;
+    monitor->start();
+    if (fresh > 0) {
+      // New checks start as at start-up: the old answers stay until their first round is in
+      // (bounded by the longest timeout), so an unchecked endpoint is never served by accident.
+      spdlog::info("reload: waiting for the first probes of {} new target(s)", fresh);
+      pending_monitor_ = std::move(monitor);
+      pending_deadline_ = std::chrono::steady_clock::now() + pending_monitor_->longestTimeout() +
+                          std::chrono::milliseconds(500);
+      pending_timer_.emplace(control_);
+      waitForPendingMonitor();
+      return;
+    }
     monitor_ = std::move(monitor);  // the old one stops probing now
-    monitor_->start();
     monitor_->publish();
     spdlog::info("reload done: {}", statusLine());
   }
+  finishReload();
+}
+
+void Daemon::waitForPendingMonitor() {
+  if (pending_monitor_->firstRoundDone() ||
+      std::chrono::steady_clock::now() >= pending_deadline_) {
+    monitor_ = std::move(pending_monitor_);
+    monitor_->publish();
+    spdlog::info("reload done: {}", statusLine());
+    finishReload();
+    return;
+  }
+  pending_timer_->expires_after(std::chrono::milliseconds(5));
+  pending_timer_->async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) waitForPendingMonitor();
+  });
+}
+
+void Daemon::finishReload() {
   notify("READY=1\nSTATUS=" + statusLine());
   reloading_ = false;
   if (reload_again_) {

@@ -46,6 +46,8 @@ class Daemon {
   void waitForSignal();
   void startReload();
   void applyReload(std::shared_ptr<Loaded> next, std::vector<Diagnostic> errors);
+  void waitForPendingMonitor();
+  void finishReload();
   void startWatchdog();
   void watchdogTick();
   std::string statusLine() const;
@@ -61,6 +63,10 @@ class Daemon {
   health::AsioTimerService timers_{control_};
   std::unique_ptr<health::AsioProber> prober_;
   std::unique_ptr<failover::Monitor> monitor_;
+  // After a reload that adds targets: the next monitor, probing, until its first round is in.
+  std::unique_ptr<failover::Monitor> pending_monitor_;
+  std::chrono::steady_clock::time_point pending_deadline_;
+  std::optional<boost::asio::steady_timer> pending_timer_;
   std::unique_ptr<server::Server> server_;
   config::ServerConfig running_server_;
   uint64_t seed_ = 0;

@@ -54,22 +54,26 @@ void Monitor::start() {
   scheduler_.start();
 }
 
-void Monitor::adoptStateFrom(const Monitor& old) {
+size_t Monitor::adoptStateFrom(const Monitor& old) {
   const auto& mine = controller_.targets();
   const auto& theirs = old.controller_.targets();
+  size_t fresh = 0;
   for (size_t i = 0; i < mine.size(); ++i) {
+    bool adopted = false;
     for (size_t j = 0; j < theirs.size(); ++j) {
       if (mine[i] == theirs[j]) {
         trackers_[i] = old.trackers_[j];
         controller_.setUp(i, old.controller_.isUp(j));
+        adopted = true;
         break;
       }
     }
+    fresh += !adopted;
   }
   decisions_.clear();  // record indices may differ between configs: compare from here on
   serial_ = old.serial_;
-  publishing_ = old.publishing_;
   transitions_ = old.transitions_;
+  return fresh;
 }
 
 std::chrono::milliseconds Monitor::longestTimeout() const {

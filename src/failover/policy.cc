@@ -78,10 +78,15 @@ zone::DynamicRrset render(const config::PoolConfig& pool, const config::PoolReco
       case config::WhenAllDown::kServFail:
         out.mode = zone::DynamicRrset::Mode::kServFail;
         break;
-      case config::WhenAllDown::kFallback:
+      case config::WhenAllDown::kFallback: {
         out.mode = zone::DynamicRrset::Mode::kAnswer;
         out.rrset.rdatas.push_back(record.fallback);
+        char text[INET6_ADDRSTRLEN] = "";
+        inet_ntop(record.fallback.size() == 16 ? AF_INET6 : AF_INET, record.fallback.data(), text,
+                  sizeof text);
+        d.addresses.push_back(std::string(text) + " (fallback)");
         break;
+      }
     }
   }
   if (chosen.size() > pool.max_answers) chosen.resize(pool.max_answers);

@@ -112,7 +112,8 @@ class Resolver {
         break;
       }
       bool servfail = false;
-      if (const Rrset* rrset = snapshot_.resolve(node->find(qtype), &servfail)) {
+      uint32_t ttl_cap = UINT32_MAX;
+      if (const Rrset* rrset = snapshot_.resolve(node->find(qtype), &servfail, &ttl_cap)) {
         answerRrset(*zone, name.output, *rrset);
         break;
       }
@@ -124,7 +125,7 @@ class Resolver {
       }
       const Rrset* cname = qtype == rrtype::kCname ? nullptr : node->find(rrtype::kCname);
       if (!cname || cname->rdatas.empty()) {
-        negative(*zone);  // NODATA
+        negative(*zone, ttl_cap);  // NODATA
         break;
       }
       if (!answerRrset(*zone, name.output, *cname)) break;
@@ -176,10 +177,11 @@ class Resolver {
   }
 
   // NODATA and NXDOMAIN: the SOA in the authority section with the negative TTL (RFC 2308 §3).
-  void negative(const Zone& zone) {
+  void negative(const Zone& zone, uint32_t ttl_cap = UINT32_MAX) {
     if (tc_) return;
+    uint32_t ttl = std::min(zone.negative_ttl, ttl_cap);
     if (!w_.writeRecord(Section::kAuthority, zone.apex->owner, rrtype::kSoa, dns::rrclass::kIn,
-                        zone.negative_ttl, snapshot_.soa(zone)->rdatas.front())) {
+                        ttl, snapshot_.soa(zone)->rdatas.front())) {
       tc_ = true;
     }
   }

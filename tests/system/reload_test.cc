@@ -235,6 +235,48 @@ pools:
   EXPECT_NE(m->authority[0].rdata.find(" " + std::to_string(serialOf(port)) + " "),
             std::string::npos)
       << m->authority[0].rdata;
+  EXPECT_EQ(m->authority[0].ttl, 300u);  // the zone's negative TTL
+  // The pooled name's NODATA (when_all_down: nodata) is cached no longer than its failover TTL.
+  q.name = "app.r.test.";
+  auto nodata = parseWire(*udpExchange("127.0.0.1", port, buildQuery(q)));
+  ASSERT_TRUE(nodata);
+  EXPECT_EQ(nodata->rcode, "NOERROR");
+  EXPECT_TRUE(nodata->answer.empty());
+  ASSERT_EQ(nodata->authority.size(), 1u);
+  EXPECT_EQ(nodata->authority[0].ttl, 30u);
+}
+
+TEST(Reload, NewChecksStartAsAtStartUp) {
+  TempDir dir;
+  auto backends = tcpBackendsOnOnePort({"127.0.0.25", "127.0.0.26"});
+  backends[0]->stop();  // the new pool's primary is down
+  Understudy d(dir, zoneConfig("192.0.2.1"));
+  uint16_t port = d.port();
+  rewrite(d, R"(
+checks:
+  t: { type: tcp, port: )" +
+                 std::to_string(backends[0]->port()) +
+                 R"(, interval: 300ms, timeout: 200ms, rise: 2, fall: 2 }
+pools:
+  app:
+    check: t
+    endpoints:
+      - { address: 192.0.2.10, probe_address: 127.0.0.25, priority: 1 }
+      - { address: 192.0.2.20, probe_address: 127.0.0.26, priority: 2 }
+)" + zoneConfig("192.0.2.1", "      - { name: app, type: A, pool: app }\n"));
+  d.process().signal(SIGHUP);
+  // Until the reload is applied the name does not exist; the first answer it ever gets must
+  // already come from measured health: the secondary, never the unmeasured primary.
+  std::string first;
+  ASSERT_TRUE(pollUntil(
+      [&] {
+        first = answerOf(port, "app.r.test.");
+        return first != "NXDOMAIN";
+      },
+      5s, 1ms))
+      << d.process().log();
+  EXPECT_EQ(first, "192.0.2.20") << d.process().log();
+  EXPECT_TRUE(d.process().waitForLogLine("waiting for the first probes of 2 new target(s)", 1s));
 }
 
 }  // namespace

@@ -32,8 +32,9 @@ class Monitor {
   void publish();
 
   // After a reload: take over the measured state of every target that is unchanged (same check
-  // definition, same address) from the monitor being replaced, and publish from the start.
-  void adoptStateFrom(const Monitor& old);
+  // definition, same address) from the monitor being replaced. Returns how many targets are new
+  // (they start as at start-up: the caller waits for the first round before publish()).
+  size_t adoptStateFrom(const Monitor& old);
 
   const Controller& controller() const { return controller_; }
   const health::Tracker& tracker(size_t target) const { return trackers_[target]; }

@@ -100,12 +100,16 @@ struct Snapshot {
 
   // The content to serve for `rrset`: itself when static, else its dynamic entry; nullptr when
   // the pooled RRset is currently empty (NODATA). `servfail` is set for kServFail.
-  const Rrset* resolve(const Rrset* rrset, bool* servfail = nullptr) const noexcept {
+  // `negative_ttl_cap` receives the pooled record's TTL when it is empty by rule (nodata), so
+  // resolvers do not cache the empty answer longer than they would cache a failover answer.
+  const Rrset* resolve(const Rrset* rrset, bool* servfail = nullptr,
+                       uint32_t* negative_ttl_cap = nullptr) const noexcept {
     if (!rrset || rrset->dynamic < 0) return rrset;
     if (static_cast<size_t>(rrset->dynamic) >= dynamic.size()) return nullptr;
     const DynamicRrset& d = dynamic[rrset->dynamic];
     if (d.mode == DynamicRrset::Mode::kAnswer && !d.rrset.rdatas.empty()) return &d.rrset;
     if (d.mode == DynamicRrset::Mode::kServFail && servfail) *servfail = true;
+    if (d.mode == DynamicRrset::Mode::kNoData && negative_ttl_cap) *negative_ttl_cap = d.rrset.ttl;
     return nullptr;
   }
 };
