@@ -16,6 +16,9 @@ struct Case {
   std::vector<std::string> errors;  // Diagnostic::str(), in order
 };
 
+// Test names and failure messages show the case's name, not its bytes.
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+
 const std::string kZones = UNDERSTUDY_TEST_DATA "/zones/";
 
 std::vector<std::string> errorsOf(const std::string& yaml) {
