@@ -484,7 +484,9 @@ class Loader {
         continue;
       }
       if (i == 0) {
-        doc.top = fields(doc.root, "", {"include", "server", "log", "checks", "pools", "zones"});
+        doc.top =
+            fields(doc.root, "",
+                   {"include", "server", "log", "control", "notify", "checks", "pools", "zones"});
       } else {
         // Settings of the process itself live in one place: the main file.
         doc.top = fields(doc.root, "", {"include", "checks", "pools", "zones"});
@@ -495,6 +497,8 @@ class Loader {
       switchTo(docs_[0]);
       if (auto server = docs_[0].top.get("server")) loadServer(*server, config.server);
       if (auto log = docs_[0].top.get("log")) loadLog(*log, config.log);
+      if (auto control = docs_[0].top.get("control")) loadControl(*control, config.control);
+      if (auto notify = docs_[0].top.get("notify")) loadNotify(*notify, config.notify);
     }
     // Checks before pools before zones, across all files: each refers to the one before by name.
     for (size_t i = 0; i < docs_.size(); ++i) {
@@ -646,7 +650,15 @@ class Loader {
 
   void loadLog(const YAML::Node& node, LogConfig& log) {
     if (!expectMap(node, "log")) return;
-    Fields f = fields(node, "log", {"level"});
+    Fields f = fields(node, "log", {"level", "format"});
+    if (auto format = f.get("format")) {
+      auto text = scalar(*format, "log.format");
+      if (text && (*text == "text" || *text == "json")) {
+        log.format = *text;
+      } else if (text) {
+        error(*format, "log.format", "invalid log format '" + *text + "' (expected text or json)");
+      }
+    }
     if (auto level = f.get("level")) {
       static const std::set<std::string> kLevels = {"trace", "debug",    "info", "warn",
                                                     "error", "critical", "off"};
@@ -659,6 +671,111 @@ class Loader {
         return;
       }
       log.level = *text;
+    }
+  }
+
+  // control: { listen: "127.0.0.1:8053", token_file: /etc/understudy/control.token }
+  void loadControl(const YAML::Node& node, ControlConfig& control) {
+    if (!expectMap(node, "control")) return;
+    Fields f = fields(node, "control", {"listen", "token_file"});
+    control.enabled = true;
+    control.where = at(node);
+    if (auto listen = f.get("listen")) {
+      if (auto text = scalar(*listen, "control.listen")) {
+        std::string reason;
+        auto address = parseListen(*text, &reason);
+        if (!address) {
+          error(*listen, "control.listen", "invalid listen address '" + *text + "': " + reason);
+        } else {
+          control.address = address->address;
+          control.port = address->port;
+        }
+      }
+    }
+    if (auto token = f.get("token_file")) {
+      if (auto text = scalar(*token, "control.token_file")) {
+        std::filesystem::path path(*text);
+        if (path.is_relative()) path = std::filesystem::path(base_dir_) / path;
+        std::ifstream in(path);
+        std::string first;
+        if (!in) {
+          error(*token, "control.token_file",
+                "cannot open token file '" + path.string() + "': " + std::strerror(errno));
+        } else if (!std::getline(in, first) || first.size() < 16) {
+          error(*token, "control.token_file",
+                "token file '" + path.string() + "' must hold a token of at least 16 characters");
+        } else {
+          control.token_file = path.string();
+        }
+      }
+    }
+  }
+
+  // notify: [ { url: https://..., format: generic|pagerduty, headers: {..}, routing_key: .. } ]
+  void loadNotify(const YAML::Node& node, std::vector<WebhookConfig>& hooks) {
+    if (!expectList(node, "notify")) return;
+    for (size_t i = 0; i < node.size(); ++i) {
+      const std::string key = indexKey("notify", i);
+      const YAML::Node& n = node[i];
+      if (!expectMap(n, key)) continue;
+      Fields f = fields(n, key, {"url", "format", "headers", "routing_key", "timeout", "retries"});
+      WebhookConfig hook;
+      hook.where = at(n);
+      hook.key = key;
+      bool ok = true;
+      if (auto url = f.get("url")) {
+        auto text = scalar(*url, joinKey(key, "url"));
+        if (text && (text->rfind("http://", 0) == 0 || text->rfind("https://", 0) == 0)) {
+          hook.url = *text;
+        } else if (text) {
+          error(*url, joinKey(key, "url"), "webhook url must start with http:// or https://");
+          ok = false;
+        }
+      } else {
+        if (!f.given("url")) error(n, key, "missing required key 'url'");
+        ok = false;
+      }
+      if (auto format = f.get("format")) {
+        auto text = scalar(*format, joinKey(key, "format"));
+        if (text && *text == "generic") {
+          hook.format = WebhookConfig::Format::kGeneric;
+        } else if (text && *text == "pagerduty") {
+          hook.format = WebhookConfig::Format::kPagerDuty;
+        } else if (text) {
+          error(*format, joinKey(key, "format"),
+                "unknown webhook format '" + *text + "' (expected generic or pagerduty)");
+          ok = false;
+        }
+      }
+      if (auto headers = f.get("headers")) {
+        const std::string hkey = joinKey(key, "headers");
+        if (expectMap(*headers, hkey)) {
+          for (const auto& h : *headers) {
+            auto hname = scalar(h.first, hkey);
+            auto hvalue = scalar(h.second, hname ? joinKey(hkey, *hname) : hkey);
+            if (hname && hvalue) hook.headers.emplace_back(*hname, *hvalue);
+          }
+        }
+      }
+      if (auto rk = f.get("routing_key")) {
+        if (auto text = scalar(*rk, joinKey(key, "routing_key"))) hook.routing_key = *text;
+      }
+      if (hook.format == WebhookConfig::Format::kPagerDuty && hook.routing_key.empty()) {
+        error(n, key, "a pagerduty webhook needs 'routing_key' (the Events v2 integration key)");
+        ok = false;
+      }
+      if (auto timeout = f.get("timeout")) {
+        if (auto d = duration(*timeout, joinKey(key, "timeout"), std::chrono::milliseconds(100),
+                              std::chrono::milliseconds(60000))) {
+          hook.timeout = *d;
+        }
+      }
+      if (auto retries = f.get("retries")) {
+        if (auto v = integer(*retries, joinKey(key, "retries"), 0, 20)) {
+          hook.retries = static_cast<unsigned>(*v);
+        }
+      }
+      if (ok) hooks.push_back(std::move(hook));
     }
   }
 

@@ -31,6 +31,28 @@ struct ServerConfig {
 
 struct LogConfig {
   std::string level = "info";  // trace, debug, info, warn, error, critical, off
+  std::string format = "text";  // text, or json: one JSON object per line
+};
+
+// The control/metrics HTTP endpoint (`control:`); off unless configured.
+struct ControlConfig {
+  bool enabled = false;
+  std::string address = "127.0.0.1";
+  uint16_t port = 8053;
+  std::string token_file;  // bearer token for mutating actions; empty = mutations refused
+  SourceLocation where;
+};
+
+// A webhook called on every health transition and every failed reload (`notify:`).
+struct WebhookConfig {
+  std::string url;
+  enum class Format : uint8_t { kGeneric, kPagerDuty } format = Format::kGeneric;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string routing_key;  // PagerDuty Events v2 integration key
+  std::chrono::milliseconds timeout{5000};
+  unsigned retries = 5;  // attempts after the first, with exponential back-off
+  SourceLocation where;
+  std::string key;
 };
 
 // One address of a pool (`pools.<name>.endpoints[i]`).
@@ -89,6 +111,8 @@ struct Config {
   std::string path;  // the main file ("<demo>" for the embedded demo)
   ServerConfig server;
   LogConfig log;
+  ControlConfig control;
+  std::vector<WebhookConfig> notify;
   std::vector<zone::ZoneSource> zones;
   std::vector<health::CheckSpec> checks;
   std::vector<PoolConfig> pools;
