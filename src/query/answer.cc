@@ -180,8 +180,8 @@ class Resolver {
   void negative(const Zone& zone, uint32_t ttl_cap = UINT32_MAX) {
     if (tc_) return;
     uint32_t ttl = std::min(zone.negative_ttl, ttl_cap);
-    if (!w_.writeRecord(Section::kAuthority, zone.apex->owner, rrtype::kSoa, dns::rrclass::kIn,
-                        ttl, snapshot_.soa(zone)->rdatas.front())) {
+    if (!w_.writeRecord(Section::kAuthority, zone.apex->owner, rrtype::kSoa, dns::rrclass::kIn, ttl,
+                        snapshot_.soa(zone)->rdatas.front())) {
       tc_ = true;
     }
   }
@@ -283,10 +283,8 @@ size_t udpLimit(const dns::Query& q, const zone::ServingOptions& options) {
   return std::min(client, ours);
 }
 
-}  // namespace
-
-size_t answer(std::span<const uint8_t> request, const zone::Snapshot* snapshot, Transport transport,
-              std::span<uint8_t> out) noexcept {
+size_t answerImpl(std::span<const uint8_t> request, const zone::Snapshot* snapshot,
+                  Transport transport, std::span<uint8_t> out) noexcept {
   try {
     dns::Query q;
     dns::ParseStatus status = dns::parseQuery(request, q);
@@ -356,6 +354,30 @@ size_t answer(std::span<const uint8_t> request, const zone::Snapshot* snapshot, 
   } catch (...) {
     return 0;  // a bug drops this packet, never the daemon
   }
+}
+
+}  // namespace
+
+size_t answer(std::span<const uint8_t> request, const zone::Snapshot* snapshot, Transport transport,
+              std::span<uint8_t> out, AnswerInfo* info) noexcept {
+  size_t n = answerImpl(request, snapshot, transport, out);
+  if (info && n >= dns::kHeaderSize) {
+    // Read back from the response itself: one place decides, the counters cannot disagree.
+    info->rcode = out[3] & 0xf;
+    info->truncated = (out[2] & 0x02) != 0;
+    info->qtype = 0;
+    if (dns::readU16(out.data() + 4) == 1) {
+      size_t pos = dns::kHeaderSize;
+      while (pos < n && out[pos] != 0 && out[pos] < 64) pos += 1 + out[pos];
+      if (pos + 5 <= n) info->qtype = dns::readU16(out.data() + pos + 1);
+    }
+    // An extended rcode lives in the OPT record, always the last one we write (RFC 6891 §6.1.3).
+    if (n >= dns::kHeaderSize + 11 && dns::readU16(out.data() + 10) > 0 && out[n - 11] == 0 &&
+        dns::readU16(out.data() + n - 10) == dns::rrtype::kOpt) {
+      info->rcode = static_cast<uint16_t>(info->rcode | (out[n - 6] << 4));
+    }
+  }
+  return n;
 }
 
 }  // namespace understudy::query

@@ -46,11 +46,13 @@ uint16_t pickFreePort(const asio::ip::address& address) {
 
 class Server::Worker {
  public:
-  Worker(const zone::SnapshotHolder& holder) : reader_(holder), guard_(io_.get_executor()) {}
+  Worker(const zone::SnapshotHolder& holder, ThreadQueryStats& stats)
+      : reader_(holder), stats_(stats), guard_(io_.get_executor()) {}
 
   // Binds one UDP socket and one TCP acceptor on `address:port`. Returns the bound port.
   uint16_t bind(const asio::ip::address& address, uint16_t port, const ServerOptions& options,
-                std::atomic<unsigned>& connections) {
+                std::atomic<unsigned>& connections, std::atomic<uint64_t>& accepted,
+                std::atomic<uint64_t>& refused) {
     boost::system::error_code ec;
     asio::ip::udp::endpoint udp_ep(address, port);
     asio::ip::udp::socket udp(io_);
@@ -76,10 +78,10 @@ class Server::Worker {
     if (acceptor.listen(asio::socket_base::max_listen_connections, ec))
       bindFailed("listen on TCP", address, bound, ec);
 
-    udp_.push_back(std::make_unique<UdpServer>(io_, std::move(udp), reader_));
-    tcp_.push_back(std::make_unique<TcpServer>(io_, std::move(acceptor), reader_,
-                                               options.tcp_idle_timeout,
-                                               options.tcp_max_connections, connections));
+    udp_.push_back(std::make_unique<UdpServer>(io_, std::move(udp), reader_, stats_));
+    tcp_.push_back(std::make_unique<TcpServer>(
+        io_, std::move(acceptor), reader_, stats_, options.tcp_idle_timeout,
+        options.tcp_max_connections, connections, accepted, refused));
     return bound;
   }
 
@@ -109,6 +111,7 @@ class Server::Worker {
  private:
   asio::io_context io_{1};
   zone::SnapshotHolder::Reader reader_;
+  ThreadQueryStats& stats_;
   asio::executor_work_guard<asio::io_context::executor_type> guard_;
   std::vector<std::unique_ptr<UdpServer>> udp_;
   std::vector<std::unique_ptr<TcpServer>> tcp_;
@@ -124,14 +127,19 @@ Server::~Server() {
 void Server::start() {
   unsigned threads =
       options_.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : options_.threads;
-  for (unsigned i = 0; i < threads; ++i) workers_.push_back(std::make_unique<Worker>(holder_));
+  stats_ = std::make_unique<QueryStats>(threads);
+  for (unsigned i = 0; i < threads; ++i) {
+    workers_.push_back(std::make_unique<Worker>(holder_, stats_->thread(i)));
+  }
   for (const ListenSpec& spec : options_.listen) {
     boost::system::error_code ec;
     auto address = asio::ip::make_address(spec.address, ec);
     if (ec) throw std::runtime_error("invalid listen address '" + spec.address + "'");
     uint16_t port = spec.port;
     if (port == 0) port = pickFreePort(address);
-    for (auto& worker : workers_) port = worker->bind(address, port, options_, tcp_connections_);
+    for (auto& worker : workers_) {
+      port = worker->bind(address, port, options_, tcp_connections_, tcp_accepted_, tcp_refused_);
+    }
     bound_.push_back({"udp", formatEndpoint(address, port)});
     bound_.push_back({"tcp", formatEndpoint(address, port)});
   }

@@ -78,9 +78,12 @@ void TcpConnection::onReadBody(const boost::system::error_code& ec, size_t lengt
     return;
   }
   response_.resize(2 + query::kMaxResponseSize);
-  size_t n = query::answer(std::span<const uint8_t>(request_.data(), length), server_.reader_.get(),
-                           query::Transport::kTcp,
-                           std::span<uint8_t>(response_.data() + 2, query::kMaxResponseSize));
+  query::AnswerInfo info;
+  size_t n =
+      query::answer(std::span<const uint8_t>(request_.data(), length), server_.reader_.get(),
+                    query::Transport::kTcp,
+                    std::span<uint8_t>(response_.data() + 2, query::kMaxResponseSize), &info);
+  server_.stats_.count(query::Transport::kTcp, n, info);
   if (n == 0) {
     doReadLength();  // dropped (e.g. a response sent to us): wait for the next message
     return;
@@ -103,14 +106,19 @@ void TcpConnection::onWrite(const boost::system::error_code& ec) {
 }
 
 TcpServer::TcpServer(asio::io_context& io, asio::ip::tcp::acceptor acceptor,
-                     zone::SnapshotHolder::Reader& reader, std::chrono::milliseconds idle_timeout,
-                     unsigned max_connections, std::atomic<unsigned>& connections)
+                     zone::SnapshotHolder::Reader& reader, ThreadQueryStats& stats,
+                     std::chrono::milliseconds idle_timeout, unsigned max_connections,
+                     std::atomic<unsigned>& connections, std::atomic<uint64_t>& accepted,
+                     std::atomic<uint64_t>& refused)
     : io_(io),
       acceptor_(std::move(acceptor)),
       reader_(reader),
+      stats_(stats),
       idle_timeout_(idle_timeout),
       max_connections_(max_connections),
-      connections_(connections) {}
+      connections_(connections),
+      accepted_(accepted),
+      refused_(refused) {}
 
 void TcpServer::doAccept() {
   acceptor_.async_accept([this](const boost::system::error_code& ec, asio::ip::tcp::socket s) {
@@ -125,9 +133,11 @@ void TcpServer::onAccept(const boost::system::error_code& ec, asio::ip::tcp::soc
       // Over the cap: close at once (RFC 7766 §6.2.2 lets a server refuse new connections),
       // so established clients keep being served.
       connections_.fetch_sub(1, std::memory_order_relaxed);
+      refused_.fetch_add(1, std::memory_order_relaxed);
       boost::system::error_code ignored;
       socket.close(ignored);
     } else {
+      accepted_.fetch_add(1, std::memory_order_relaxed);
       auto connection = std::make_shared<TcpConnection>(std::move(socket), *this);
       live_.emplace(connection.get(), connection);
       connection->start();

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "understudy/query/answer.h"
+#include "understudy/server/query_stats.h"
 #include "understudy/zone/snapshot_holder.h"
 
 namespace understudy::server {
@@ -51,8 +52,10 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
 class TcpServer {
  public:
   TcpServer(boost::asio::io_context& io, boost::asio::ip::tcp::acceptor acceptor,
-            zone::SnapshotHolder::Reader& reader, std::chrono::milliseconds idle_timeout,
-            unsigned max_connections, std::atomic<unsigned>& connections);
+            zone::SnapshotHolder::Reader& reader, ThreadQueryStats& stats,
+            std::chrono::milliseconds idle_timeout, unsigned max_connections,
+            std::atomic<unsigned>& connections, std::atomic<uint64_t>& accepted,
+            std::atomic<uint64_t>& refused);
   void start() { doAccept(); }
   void stop();
 
@@ -65,9 +68,12 @@ class TcpServer {
   boost::asio::io_context& io_;
   boost::asio::ip::tcp::acceptor acceptor_;
   zone::SnapshotHolder::Reader& reader_;
+  ThreadQueryStats& stats_;
   std::chrono::milliseconds idle_timeout_;
   unsigned max_connections_;
   std::atomic<unsigned>& connections_;  // shared by every thread: the cap is global
+  std::atomic<uint64_t>& accepted_;
+  std::atomic<uint64_t>& refused_;
   std::unordered_map<TcpConnection*, std::shared_ptr<TcpConnection>> live_;
   bool stopping_ = false;
 };

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "understudy/query/answer.h"
+#include "understudy/server/query_stats.h"
 #include "understudy/zone/snapshot_holder.h"
 
 namespace understudy::server {
@@ -16,7 +17,7 @@ namespace understudy::server {
 class UdpServer {
  public:
   UdpServer(boost::asio::io_context& io, boost::asio::ip::udp::socket socket,
-            zone::SnapshotHolder::Reader& reader);
+            zone::SnapshotHolder::Reader& reader, ThreadQueryStats& stats);
   void start() { doReceive(); }
   void close();
 
@@ -26,6 +27,7 @@ class UdpServer {
 
   boost::asio::ip::udp::socket socket_;
   zone::SnapshotHolder::Reader& reader_;
+  ThreadQueryStats& stats_;
   boost::asio::ip::udp::endpoint remote_;
   std::array<uint8_t, 65535> request_;
   std::array<uint8_t, query::kMaxResponseSize> response_;

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "understudy/server/query_stats.h"
 #include "understudy/zone/snapshot_holder.h"
 
 namespace understudy::server {
@@ -48,6 +49,10 @@ class Server {
 
   const std::vector<BoundSocket>& bound() const { return bound_; }
   unsigned tcpConnections() const { return tcp_connections_.load(std::memory_order_relaxed); }
+  uint64_t tcpAccepted() const { return tcp_accepted_.load(std::memory_order_relaxed); }
+  uint64_t tcpRefused() const { return tcp_refused_.load(std::memory_order_relaxed); }
+  // Safe to call from any thread once start() returned.
+  QueryTotals queryTotals() const { return stats_ ? stats_->totals() : QueryTotals{}; }
 
  private:
   class Worker;
@@ -57,6 +62,9 @@ class Server {
   std::vector<std::thread> threads_;
   std::vector<BoundSocket> bound_;
   std::atomic<unsigned> tcp_connections_{0};
+  std::atomic<uint64_t> tcp_accepted_{0};
+  std::atomic<uint64_t> tcp_refused_{0};
+  std::unique_ptr<QueryStats> stats_;
   bool started_ = false;
 };
 

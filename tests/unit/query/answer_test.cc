@@ -467,3 +467,42 @@ TEST(Answer, RdataNamesKeepTheirCaseWhateverTheQuestionCase) {
 
 }  // namespace
 }  // namespace understudy::query
+
+namespace understudy::query {
+namespace {
+
+TEST(AnswerInfo, ReportsQtypeRcodeAndTruncation) {
+  auto run = [](const std::string& name, ldns_rr_type type, QueryOptions o) {
+    ldns_pkt* q =
+        ldns_pkt_query_new(ldns_dname_new_frm_str(name.c_str()), type, LDNS_RR_CLASS_IN, LDNS_RD);
+    if (o.edns) {
+      ldns_pkt_set_edns_udp_size(q, o.udp_size);
+      ldns_pkt_set_edns_version(q, o.edns_version);
+    }
+    uint8_t* wire = nullptr;
+    size_t len = 0;
+    ldns_pkt2wire(&wire, q, &len);
+    ldns_pkt_free(q);
+    std::vector<uint8_t> out(kMaxResponseSize);
+    AnswerInfo info;
+    answer(std::span<const uint8_t>(wire, len), &fixture(), o.transport, out, &info);
+    free(wire);
+    return info;
+  };
+  AnswerInfo nx = run("nope.example.test.", LDNS_RR_TYPE_AAAA, {});
+  EXPECT_EQ(nx.qtype, LDNS_RR_TYPE_AAAA);
+  EXPECT_EQ(nx.rcode, 3);
+  EXPECT_FALSE(nx.truncated);
+  QueryOptions badvers;
+  badvers.edns_version = 1;
+  EXPECT_EQ(run("www.example.test.", LDNS_RR_TYPE_A, badvers).rcode, 16);
+  QueryOptions small;
+  small.edns = false;
+  AnswerInfo tc = run("big.example.test.", LDNS_RR_TYPE_TXT, small);
+  EXPECT_TRUE(tc.truncated);
+  EXPECT_EQ(tc.qtype, LDNS_RR_TYPE_TXT);
+  EXPECT_EQ(run("www.example.com.", LDNS_RR_TYPE_MX, {}).rcode, 5);
+}
+
+}  // namespace
+}  // namespace understudy::query
