@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "understudy/dns/name.h"
 #include "understudy/version.h"
@@ -99,8 +100,12 @@ int Daemon::run() {
 
   prober_ = std::make_unique<health::AsioProber>(control_);
   seed_ = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  char host[256] = "understudy";
+  gethostname(host, sizeof host - 1);
+  notifier_ = std::make_unique<notify::Notifier>(control_, loaded->config->notify, host);
   monitor_ = std::make_unique<failover::Monitor>(timers_, *prober_, loaded->config,
-                                                 loaded->snapshot, holder_, seed_);
+                                                 loaded->snapshot, holder_, seed_, overrides_);
+  monitor_->events = notifier_.get();
   monitor_->on_publish = [this] { notify("STATUS=" + statusLine()); };
 
   // One round of probes before the first answer, bounded by the longest timeout, so a restart
@@ -138,6 +143,13 @@ int Daemon::run() {
   server_->stop(std::chrono::milliseconds(2000));
   pending_monitor_.reset();
   monitor_.reset();
+  // Give webhooks that are still on their way a moment (bounded) to go out.
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  control_.restart();
+  while (notifier_->pending() > 0 && std::chrono::steady_clock::now() < until) {
+    control_.run_one_until(until);
+  }
+  notifier_.reset();
   spdlog::info("stopped");
   return 0;
 }
@@ -189,6 +201,11 @@ void Daemon::applyReload(std::shared_ptr<Loaded> next, std::vector<Diagnostic> e
     for (const auto& d : errors) spdlog::error("reload failed: {}", d.str());
     spdlog::error("reload failed ({} error(s)): still serving the previous configuration",
                   errors.size());
+    failover::ReloadFailedEvent event;
+    event.time = std::chrono::system_clock::now();
+    event.source = source();
+    for (const auto& d : errors) event.errors.push_back(d.str());
+    notifier_->onReloadFailed(event);
   } else {
     ++reloads_ok_;
     for (const auto& w : next->warnings) spdlog::warn("config: {}", w.str());
@@ -198,8 +215,10 @@ void Daemon::applyReload(std::shared_ptr<Loaded> next, std::vector<Diagnostic> e
           "next restart; zones, checks and pools are reloaded now");
     }
     spdlog::set_level(spdlog::level::from_str(next->config->log.level));
-    auto monitor = std::make_unique<failover::Monitor>(timers_, *prober_, next->config,
-                                                       next->snapshot, holder_, ++seed_);
+    notifier_->setHooks(next->config->notify);
+    auto monitor = std::make_unique<failover::Monitor>(
+        timers_, *prober_, next->config, next->snapshot, holder_, ++seed_, overrides_);
+    monitor->events = notifier_.get();
     // Unchanged checks keep their measured state: no new start-up round, no false failover.
     size_t fresh = monitor->adoptStateFrom(*monitor_);
     monitor->on_publish = monitor_->on_publish;
@@ -223,8 +242,7 @@ void Daemon::applyReload(std::shared_ptr<Loaded> next, std::vector<Diagnostic> e
 }
 
 void Daemon::waitForPendingMonitor() {
-  if (pending_monitor_->firstRoundDone() ||
-      std::chrono::steady_clock::now() >= pending_deadline_) {
+  if (pending_monitor_->firstRoundDone() || std::chrono::steady_clock::now() >= pending_deadline_) {
     monitor_ = std::move(pending_monitor_);
     monitor_->publish();
     spdlog::info("reload done: {}", statusLine());

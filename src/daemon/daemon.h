@@ -15,6 +15,7 @@
 #include "understudy/config/config.h"
 #include "understudy/failover/monitor.h"
 #include "understudy/health/asio_timer_service.h"
+#include "understudy/notify/notifier.h"
 #include "understudy/server/server.h"
 #include "understudy/zone/snapshot_holder.h"
 
@@ -62,6 +63,8 @@ class Daemon {
   zone::SnapshotHolder holder_;
   health::AsioTimerService timers_{control_};
   std::unique_ptr<health::AsioProber> prober_;
+  std::shared_ptr<failover::OverrideStore> overrides_ = std::make_shared<failover::OverrideStore>();
+  std::unique_ptr<notify::Notifier> notifier_;
   std::unique_ptr<failover::Monitor> monitor_;
   // After a reload that adds targets: the next monitor, probing, until its first round is in.
   std::unique_ptr<failover::Monitor> pending_monitor_;

@@ -2,9 +2,22 @@
 
 namespace understudy::failover {
 
+const char* overrideName(OverrideKind kind) {
+  switch (kind) {
+    case OverrideKind::kDrain:
+      return "drain";
+    case OverrideKind::kForceUp:
+      return "force-up";
+    case OverrideKind::kForceDown:
+      return "force-down";
+  }
+  return "drain";
+}
+
 Controller::Controller(std::shared_ptr<const config::Config> config,
-                       std::shared_ptr<const zone::Snapshot> base)
-    : config_(std::move(config)), base_(std::move(base)) {
+                       std::shared_ptr<const zone::Snapshot> base,
+                       std::shared_ptr<const OverrideStore> overrides)
+    : config_(std::move(config)), base_(std::move(base)), overrides_(std::move(overrides)) {
   const auto& pools = config_->pools;
   endpoint_target_.resize(pools.size());
   for (size_t p = 0; p < pools.size(); ++p) {
@@ -34,6 +47,17 @@ Controller::Controller(std::shared_ptr<const config::Config> config,
   up_.assign(targets_.size(), true);
 }
 
+bool Controller::effectiveUp(size_t pool, size_t endpoint) const {
+  const auto& p = config_->pools[pool];
+  if (overrides_) {
+    if (const Override* o = overrides_->find(p.name, p.endpoints[endpoint].address)) {
+      return o->kind == OverrideKind::kForceUp;
+    }
+  }
+  size_t t = endpoint_target_[pool][endpoint];
+  return t == kUnchecked || up_[t];
+}
+
 std::shared_ptr<const zone::Snapshot> Controller::render(std::vector<Decision>* decisions,
                                                          uint32_t serial) const {
   auto next = std::make_shared<zone::Snapshot>();
@@ -49,10 +73,7 @@ std::shared_ptr<const zone::Snapshot> Controller::render(std::vector<Decision>* 
     }
     size_t p = static_cast<size_t>(pool - config_->pools.data());
     std::vector<bool> up(pool->endpoints.size());
-    for (size_t e = 0; e < up.size(); ++e) {
-      size_t t = endpoint_target_[p][e];
-      up[e] = t == kUnchecked || up_[t];
-    }
+    for (size_t e = 0; e < up.size(); ++e) up[e] = effectiveUp(p, e);
     Decision* d = decisions ? &(*decisions)[record.dynamic] : nullptr;
     next->dynamic[record.dynamic] = failover::render(*pool, record, up, d);
   }

@@ -31,27 +31,68 @@ bool sameDecision(const Decision& a, const Decision& b) {
   return a.kind == b.kind && a.addresses == b.addresses && a.ttl == b.ttl;
 }
 
+std::string clockTime(std::chrono::system_clock::time_point t) {
+  std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%H:%M:%S UTC", &tm);
+  return buf;
+}
+
+std::string durationText(std::chrono::seconds d) {
+  auto s = d.count();
+  if (s % 3600 == 0) return std::to_string(s / 3600) + "h";
+  if (s % 60 == 0) return std::to_string(s / 60) + "m";
+  return std::to_string(s) + "s";
+}
+
 }  // namespace
 
 Monitor::Monitor(health::TimerService& timers, health::Prober& prober,
                  std::shared_ptr<const config::Config> config,
                  std::shared_ptr<const zone::Snapshot> base, zone::SnapshotHolder& holder,
-                 uint64_t seed)
-    : config_(std::move(config)),
+                 uint64_t seed, std::shared_ptr<OverrideStore> overrides)
+    : timers_(timers),
+      config_(std::move(config)),
       holder_(holder),
-      controller_(config_, std::move(base)),
+      overrides_(overrides ? std::move(overrides) : std::make_shared<OverrideStore>()),
+      controller_(config_, std::move(base), overrides_),
       scheduler_(
           timers, prober,
           [this](size_t target, const health::Outcome& outcome) { onResult(target, outcome); },
           seed) {
   for (const auto& target : controller_.targets()) {
     trackers_.emplace_back(target.check.rise, target.check.fall);
+    since_.emplace_back();
     scheduler_.add(target);
   }
+  record_changes_.assign(config_->pool_records.size(), 0);
+  record_changed_at_.assign(config_->pool_records.size(), std::nullopt);
+}
+
+Monitor::~Monitor() {
+  *alive_ = false;
 }
 
 void Monitor::start() {
   scheduler_.start();
+  expiryTick();
+}
+
+// Overrides with an expiry lapse on their own; a one-second tick is precise enough for "drain for
+// 10m" and costs nothing.
+void Monitor::expiryTick() {
+  auto gone = overrides_->expire(now());
+  for (const auto& [key, o] : gone) {
+    spdlog::warn("override {} on {}/{} expired", overrideName(o.kind), key.first, key.second);
+  }
+  if (!gone.empty() && publishing_) publish();
+  std::weak_ptr<bool> alive = alive_;
+  timers_.callAt(timers_.now() + std::chrono::seconds(1), [this, alive] {
+    auto guard = alive.lock();
+    if (guard && *guard) expiryTick();
+  });
 }
 
 size_t Monitor::adoptStateFrom(const Monitor& old) {
@@ -63,6 +104,7 @@ size_t Monitor::adoptStateFrom(const Monitor& old) {
     for (size_t j = 0; j < theirs.size(); ++j) {
       if (mine[i] == theirs[j]) {
         trackers_[i] = old.trackers_[j];
+        since_[i] = old.since_[j];
         controller_.setUp(i, old.controller_.isUp(j));
         adopted = true;
         break;
@@ -73,6 +115,7 @@ size_t Monitor::adoptStateFrom(const Monitor& old) {
   decisions_.clear();  // record indices may differ between configs: compare from here on
   serial_ = old.serial_;
   transitions_ = old.transitions_;
+  pool_stats_ = old.pool_stats_;
   return fresh;
 }
 
@@ -88,32 +131,45 @@ size_t Monitor::upCount() const {
   return n;
 }
 
-std::string Monitor::poolsOf(size_t target) const {
-  std::string out;
+std::vector<std::string> Monitor::endpointsOf(size_t target) const {
+  std::vector<std::string> out;
   for (const auto& ref : controller_.endpointsOf(target)) {
     const auto& pool = config_->pools[ref.pool];
-    if (!out.empty()) out += ", ";
-    out += pool.name + "/" + pool.endpoints[ref.endpoint].address;
+    out.push_back(pool.name + "/" + pool.endpoints[ref.endpoint].address);
   }
+  return out;
+}
+
+std::string Monitor::poolsOf(size_t target) const {
+  std::string out;
+  for (const auto& e : endpointsOf(target)) out += (out.empty() ? "" : ", ") + e;
   return out;
 }
 
 void Monitor::publish() {
   // `serial: auto`: every publish is a change secondaries and monitors should see. Unix time keeps
-  // it increasing across restarts; +1 keeps it increasing within a second (RFC 1982 arithmetic
-  // is not needed until 2106).
-  uint32_t now = unix_time ? unix_time() : static_cast<uint32_t>(std::time(nullptr));
-  serial_ = std::max(serial_ + 1, now);
+  // it increasing across restarts; +1 keeps it increasing within a second.
+  auto unix_now = static_cast<uint32_t>(std::chrono::system_clock::to_time_t(now()) & 0xffffffff);
+  serial_ = std::max(serial_ + 1, unix_now);
   std::vector<Decision> decisions;
   auto snapshot = controller_.render(&decisions, serial_);
-  if (publishing_) {
-    // Say what changed in the answers, once per pooled record that changed.
-    for (size_t i = 0; i < decisions.size() && i < decisions_.size(); ++i) {
-      if (sameDecision(decisions[i], decisions_[i])) continue;
-      const auto& rec = config_->pool_records[i];
-      spdlog::warn("answer {} {} from pool {}: {} -> {}", dns::nameToText(rec.owner),
-                   rec.type == 28 ? "AAAA" : "A", rec.pool, describeDecision(decisions_[i]),
-                   describeDecision(decisions[i]));
+  for (size_t i = 0; i < decisions.size(); ++i) {
+    bool changed = i >= decisions_.size() || !sameDecision(decisions[i], decisions_[i]);
+    if (!changed || !publishing_ || i >= decisions_.size()) continue;
+    const auto& rec = config_->pool_records[i];
+    std::string record = dns::nameToText(rec.owner) + (rec.type == 28 ? " AAAA" : " A");
+    std::string from = describeDecision(decisions_[i]);
+    std::string to = describeDecision(decisions[i]);
+    spdlog::warn("answer {} from pool {}: {} -> {}", record, rec.pool, from, to);
+    ++record_changes_[i];
+    record_changed_at_[i] = now();
+    PoolStats& ps = pool_stats_[rec.pool];
+    ++ps.transitions;
+    ps.last_transition = now();
+    if (events) {
+      events->onAnswer(AnswerEvent{now(), record, rec.pool, from, to,
+                                   decisions[i].kind != Decision::Kind::kPrimary,
+                                   decisions[i].kind == Decision::Kind::kAllDown});
     }
   }
   decisions_ = std::move(decisions);
@@ -129,7 +185,9 @@ void Monitor::onResult(size_t target, const health::Outcome& outcome) {
   health::Transition transition = tracker.record(outcome, t.check);
   if (transition == health::Transition::kUnchanged) return;
   bool up = tracker.state() == health::State::kUp;
-  if (before == health::State::kUnknown) {
+  since_[target] = now();
+  bool initial = before == health::State::kUnknown;
+  if (initial) {
     // The first measurement is not a failover; still, a target down from the start deserves
     // attention.
     if (up) {
@@ -144,9 +202,148 @@ void Monitor::onResult(size_t target, const health::Outcome& outcome) {
     spdlog::warn("health {} [{}]: {} -> {} ({})", t.label(), poolsOf(target),
                  health::stateName(before), health::stateName(tracker.state()), tracker.reason());
   }
+  if (events) {
+    events->onHealth(HealthEvent{now(), t.label(), t.check.name, t.address, endpointsOf(target),
+                                 health::stateName(before), health::stateName(tracker.state()),
+                                 tracker.reason(), initial});
+  }
   if (controller_.isUp(target) == up) return;
   controller_.setUp(target, up);
   if (publishing_) publish();
+}
+
+bool Monitor::setOverride(const std::string& pool, const std::string& address, OverrideKind kind,
+                          std::optional<std::chrono::seconds> duration, std::string* error) {
+  const config::PoolConfig* p = config_->findPool(pool);
+  if (!p) {
+    if (error) *error = "no pool '" + pool + "'";
+    return false;
+  }
+  bool found = false;
+  for (const auto& e : p->endpoints) found = found || e.address == address;
+  if (!found) {
+    if (error) *error = "pool '" + pool + "' has no endpoint " + address;
+    return false;
+  }
+  Override o;
+  o.kind = kind;
+  o.since = now();
+  if (duration) o.expires = o.since + *duration;
+  overrides_->set(pool, address, o);
+  spdlog::warn("override {} on {}/{}{}", overrideName(kind), pool, address,
+               duration ? " for " + durationText(*duration) : std::string(" until cleared"));
+  if (publishing_) publish();
+  return true;
+}
+
+bool Monitor::clearOverride(const std::string& pool, const std::string& address,
+                            std::string* error) {
+  const Override* o = overrides_->find(pool, address);
+  if (!o) {
+    if (error) *error = "no override on " + pool + "/" + address;
+    return false;
+  }
+  std::string kind = overrideName(o->kind);
+  overrides_->clear(pool, address);
+  spdlog::warn("override {} on {}/{} cleared", kind, pool, address);
+  if (publishing_) publish();
+  return true;
+}
+
+std::vector<EndpointStatus> Monitor::endpoints() const {
+  std::vector<EndpointStatus> out;
+  for (size_t p = 0; p < config_->pools.size(); ++p) {
+    const auto& pool = config_->pools[p];
+    for (size_t e = 0; e < pool.endpoints.size(); ++e) {
+      const auto& ep = pool.endpoints[e];
+      EndpointStatus s;
+      s.pool = pool.name;
+      s.address = ep.address;
+      s.probe_address = ep.probe_address;
+      s.check = ep.check;
+      s.priority = ep.priority;
+      s.serving = controller_.effectiveUp(p, e);
+      if (const Override* o = overrides_->find(pool.name, ep.address)) s.override = *o;
+      s.target = controller_.targetOf(p, e);
+      if (s.target == Controller::kUnchecked) {
+        s.state = "unchecked";
+      } else {
+        const health::Tracker& t = trackers_[s.target];
+        s.state = health::stateName(t.state());
+        s.since = since_[s.target];
+        s.reason = t.reason();
+        s.probes = t.probes();
+        if (const auto& last = t.lastOutcome()) {
+          s.last_outcome = health::Outcome::kindName(last->kind);
+          s.last_detail = last->describe(controller_.targets()[s.target].check);
+          s.last_duration_ms = static_cast<double>(last->duration.count()) / 1000.0;
+        }
+      }
+      out.push_back(std::move(s));
+    }
+  }
+  return out;
+}
+
+std::vector<RecordStatus> Monitor::records() const {
+  std::vector<RecordStatus> out;
+  for (size_t i = 0; i < config_->pool_records.size(); ++i) {
+    const auto& rec = config_->pool_records[i];
+    RecordStatus r;
+    r.name = dns::nameToText(rec.owner);
+    r.type = rec.type == 28 ? "AAAA" : "A";
+    r.pool = rec.pool;
+    if (i < decisions_.size()) r.decision = decisions_[i];
+    r.answer = describeDecision(r.decision);
+    r.changes = record_changes_[i];
+    r.last_change = record_changed_at_[i];
+    r.why = explain(r);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+// "primary tier down since 12:01:07 UTC: 192.0.2.10 HTTP 503 x3; serving priority 2 with
+// failover_ttl 30"
+std::string Monitor::explain(const RecordStatus& r) const {
+  const config::PoolConfig* pool = config_->findPool(r.pool);
+  if (!pool) return "";
+  const bool v6 = r.type == "AAAA";
+  unsigned primary = 0;
+  for (const auto& e : pool->endpoints) {
+    if (e.isV6() == v6 && (primary == 0 || e.priority < primary)) primary = e.priority;
+  }
+  std::string down;
+  std::optional<std::chrono::system_clock::time_point> earliest;
+  auto all = endpoints();
+  for (const auto& s : all) {
+    if (s.pool != r.pool || (s.address.find(':') != std::string::npos) != v6 || s.serving) {
+      continue;
+    }
+    std::string why =
+        s.override ? std::string(overrideName(s.override->kind)) + " override" : s.reason;
+    down += (down.empty() ? "" : ", ") + s.address + " " + why;
+    auto when = s.override ? std::optional(s.override->since) : s.since;
+    if (when && (!earliest || *when < *earliest)) earliest = when;
+  }
+  std::string since = earliest ? " since " + clockTime(*earliest) : "";
+  switch (r.decision.kind) {
+    case Decision::Kind::kPrimary:
+      return "primary tier healthy" + (down.empty() ? std::string() : " (down: " + down + ")") +
+             "; serving it with ttl " + std::to_string(r.decision.ttl);
+    case Decision::Kind::kFailover:
+      if (pool->policy == config::PoolPolicy::kAll) {
+        return "not every endpoint is healthy" + since + ": " + down +
+               "; serving the healthy ones with failover_ttl " + std::to_string(r.decision.ttl);
+      }
+      return "primary tier (priority " + std::to_string(primary) + ") down" + since + ": " + down +
+             "; serving priority " + std::to_string(r.decision.tier) + " with failover_ttl " +
+             std::to_string(r.decision.ttl);
+    case Decision::Kind::kAllDown:
+      return "all endpoints down" + since + ": " + down + "; when_all_down rule serves " +
+             describeDecision(r.decision);
+  }
+  return "";
 }
 
 }  // namespace understudy::failover

@@ -195,6 +195,9 @@ bool HttpProber::Transfer::prepare(std::string& detail) {
   set(CURLOPT_FOLLOWLOCATION, 0L);
   // A fresh connection per probe: a pooled one could outlive the backend process behind it.
   set(CURLOPT_FRESH_CONNECT, 1L);
+  // Addresses are numeric: nothing to cache, and a cache of ten thousand entries is walked on
+  // every transfer when it is pruned.
+  set(CURLOPT_DNS_CACHE_TIMEOUT, 0L);
   set(CURLOPT_FORBID_REUSE, 1L);
   set(CURLOPT_NOSIGNAL, 1L);
   set(CURLOPT_TIMEOUT_MS, static_cast<long>(check.timeout.count()));
@@ -325,25 +328,34 @@ Outcome HttpProber::Transfer::judge(CURLcode code) const {
 
 HttpProber::HttpProber(asio::io_context& io) : io_(io) {
   initCurlOnce();
-  multi_ = CurlMulti::create(io);
+  for (size_t i = 0; i < kShards; ++i) multis_.push_back(CurlMulti::create(io));
 }
 
 HttpProber::~HttpProber() {
   // Detach every easy handle before the transfers (which own them) are freed; no callback runs.
-  multi_->shutdown();
+  for (auto& m : multis_) m->shutdown();
   probes_.clear();
+}
+
+CurlMulti& HttpProber::leastLoaded() {
+  CurlMulti* best = multis_.front().get();
+  for (auto& m : multis_) {
+    if (m->size() < best->size()) best = m.get();
+  }
+  return *best;
 }
 
 void HttpProber::probe(const ProbeTarget& target, Done done) {
   auto transfer = std::make_shared<Transfer>(io_, target, std::move(done));
   Transfer* raw = transfer.get();
-  probes_.emplace(raw, transfer);
+  CurlMulti& multi = leastLoaded();
+  probes_.emplace(raw, std::make_pair(transfer, &multi));
   // Handlers hold weak pointers: once a probe is finished or the prober is gone they do nothing,
   // and a live Transfer implies a live prober (only probes_ owns Transfers).
   std::weak_ptr<Transfer> weak = transfer;
 
   std::string detail;
-  if (!raw->prepare(detail) || !multi_->add(raw->easy(), [this, weak](CURLcode code) {
+  if (!raw->prepare(detail) || !multi.add(raw->easy(), [this, weak](CURLcode code) {
         if (auto transfer = weak.lock()) onFinished(*transfer, code);
       })) {
     if (detail.empty()) detail = "curl refused the transfer";
@@ -374,9 +386,10 @@ void HttpProber::onSafetyTimeout(Transfer& transfer) {
 void HttpProber::finish(Transfer& transfer, Outcome outcome) {
   auto it = probes_.find(&transfer);
   if (it == probes_.end()) return;
-  std::shared_ptr<Transfer> keep = std::move(it->second);
+  std::shared_ptr<Transfer> keep = std::move(it->second.first);
+  CurlMulti* multi = it->second.second;
   probes_.erase(it);
-  multi_->remove(transfer.easy());
+  multi->remove(transfer.easy());
   boost::system::error_code ignored;
   transfer.safety().cancel(ignored);
   peak_body_bytes_ = std::max(peak_body_bytes_, transfer.bodySize());

@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <memory>
 #include <unordered_map>
+#include <vector>
 #include <utility>  // Boost 1.74 Asio uses std::exchange without including it
 
 #include <boost/asio.hpp>
@@ -48,9 +49,15 @@ class HttpProber : public Prober {
   void onSafetyTimeout(Transfer& transfer);
   void finish(Transfer& transfer, Outcome outcome);
 
+  CurlMulti& leastLoaded();
+
+  // libcurl's multi handle walks some per-handle tables on every transfer (its host cache and
+  // handle lists), so one multi with ten thousand transfers costs O(n) per probe. Spreading the
+  // probes over a few multis on the same io_context keeps each small; they share nothing.
+  static constexpr size_t kShards = 32;
   boost::asio::io_context& io_;
-  std::shared_ptr<CurlMulti> multi_;
-  std::unordered_map<Transfer*, std::shared_ptr<Transfer>> probes_;
+  std::vector<std::shared_ptr<CurlMulti>> multis_;
+  std::unordered_map<Transfer*, std::pair<std::shared_ptr<Transfer>, CurlMulti*>> probes_;
   size_t peak_body_bytes_ = 0;
 };
 

@@ -16,6 +16,12 @@ const char* stateName(State s) {
 
 Transition Tracker::record(const Outcome& outcome, const CheckSpec& check) {
   ++probes_;
+  ++outcome_counts_[static_cast<size_t>(outcome.kind)];
+  double seconds = std::chrono::duration<double>(outcome.duration).count();
+  duration_sum_ += seconds;
+  for (size_t i = 0; i < std::size(kDurationBuckets); ++i) {
+    if (seconds <= kDurationBuckets[i]) ++duration_buckets_[i];
+  }
   std::string text = outcome.describe(check);
   same_text_ = (text == last_text_) ? same_text_ + 1 : 1;
   last_text_ = std::move(text);

@@ -55,7 +55,11 @@ std::string dnameText(const ldns_rdf* rdf) {
 std::vector<Record> importZoneFile(const std::string& path, std::string_view origin,
                                    uint32_t default_ttl) {
   auto error = [&](int line, std::string message) {
-    return ConfigError(Diagnostic{{path, line, 0}, "", std::move(message)});
+    Diagnostic d;
+    d.where.file = path;
+    d.where.line = line;
+    d.message = std::move(message);
+    return ConfigError(std::move(d));
   };
 
   std::unique_ptr<FILE, FileCloser> fp(std::fopen(path.c_str(), "r"));

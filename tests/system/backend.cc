@@ -1,5 +1,10 @@
 #include "backend.h"
 
+#include <fcntl.h>
+
+// Boost 1.74's awaitable.hpp uses std::exchange without including <utility> (C++20 mode).
+#include <utility>
+
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 
@@ -49,6 +54,12 @@ std::string trim(std::string s) {
   auto b = s.find_first_not_of(" \t\r");
   auto e = s.find_last_not_of(" \t\r");
   return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+}
+
+// Asio opens sockets without SOCK_CLOEXEC; a daemon forked by the test must not inherit them,
+// or a stopped backend would keep listening in the child.
+void setCloexec(int fd) {
+  fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC);
 }
 
 class Connection {
@@ -140,8 +151,8 @@ class BackendCore {
     size_t pos = head.find("\r\n");
     while (pos != std::string::npos && pos + 2 < head.size()) {
       size_t next = head.find("\r\n", pos + 2);
-      std::string header = head.substr(pos + 2, next == std::string::npos ? std::string::npos
-                                                                          : next - pos - 2);
+      std::string header =
+          head.substr(pos + 2, next == std::string::npos ? std::string::npos : next - pos - 2);
       auto colon = header.find(':');
       if (colon != std::string::npos && lower(header.substr(0, colon)) == "host") {
         host = trim(header.substr(colon + 1));
@@ -205,6 +216,7 @@ class BackendCore {
     tcp::acceptor a(io_);
     error_code ec;
     a.open(ep.protocol(), ec);
+    if (!ec) setCloexec(a.native_handle());
     if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
     if (!ec) a.bind(ep, ec);
     if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
@@ -292,11 +304,10 @@ class BackendCore::HttpConnection : public Connection,
     if (!response) return;  // hang: kept open (in the core's set) until stop()
     response_ = std::move(*response);
     auto self = this->shared_from_this();
-    asio::async_write(stream_, asio::buffer(response_),
-                      [self](error_code ec, size_t) {
-                        if (ec) return self->finish();
-                        self->closeGracefully();
-                      });
+    asio::async_write(stream_, asio::buffer(response_), [self](error_code ec, size_t) {
+      if (ec) return self->finish();
+      self->closeGracefully();
+    });
   }
 
   void closeGracefully() {
@@ -333,6 +344,7 @@ class BackendCore::HttpConnection : public Connection,
 
 void BackendCore::onAccept(tcp::socket socket) {
   ++accepted_;
+  setCloexec(socket.native_handle());
   if (kind_ == Kind::kTcp) {
     error_code ec;
     socket.close(ec);

@@ -64,6 +64,11 @@ std::vector<char*> cArgv(const std::vector<std::string>& argv) {
   if (devnull >= 0) dup2(devnull, 0);
   dup2(out_fd, 1);
   dup2(err_fd, 2);
+  // Nothing else crosses exec: sockets the test holds open (backends' listeners, which Asio
+  // does not open with SOCK_CLOEXEC) must close when the test closes them, not live on in a child.
+  if (close_range(3, ~0U, 0) != 0) {
+    for (int fd = 3; fd < 4096; ++fd) close(fd);
+  }
   execvp(argv[0], argv);
   const char msg[] = "exec failed\n";
   ssize_t ignored = write(2, msg, sizeof msg - 1);

@@ -62,7 +62,8 @@ CommandResult runCommand(const std::vector<std::string>& argv,
                          std::chrono::milliseconds timeout = 10s);
 
 // A child process with stdout+stderr appended to a log file. The child gets SIGKILL if the test
-// process dies first (PR_SET_PDEATHSIG), so a crashed test leaves nothing running.
+// process dies first (PR_SET_PDEATHSIG), so a crashed test leaves nothing running. It inherits no
+// other descriptor: a backend socket the test closes is closed, not kept alive in the child.
 class Process {
  public:
   Process(const std::vector<std::string>& argv, std::string log_path);

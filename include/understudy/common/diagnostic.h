@@ -20,6 +20,12 @@ struct Diagnostic {
   std::string key;  // e.g. "zones[0].records[3].value"; may be empty
   std::string message;
 
+  // A real constructor rather than aggregate initialisation: GCC 12 at -O3 reports
+  // maybe-uninitialized false positives for brace-initialised temporaries holding strings.
+  Diagnostic() = default;
+  Diagnostic(SourceLocation w, std::string k, std::string m)
+      : where(std::move(w)), key(std::move(k)), message(std::move(m)) {}
+
   // "demo.yaml:12:14: zones[0].records[3].value: not a valid IPv4 address '192.0.2.300'"
   std::string str() const {
     std::string out = where.file.empty() ? std::string("<config>") : where.file;

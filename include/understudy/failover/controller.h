@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "understudy/config/config.h"
+#include "understudy/failover/overrides.h"
 #include "understudy/failover/policy.h"
 #include "understudy/health/check.h"
 #include "understudy/zone/snapshot.h"
@@ -24,7 +25,8 @@ class Controller {
   static constexpr size_t kUnchecked = ~size_t{0};
 
   Controller(std::shared_ptr<const config::Config> config,
-             std::shared_ptr<const zone::Snapshot> base);
+             std::shared_ptr<const zone::Snapshot> base,
+             std::shared_ptr<const OverrideStore> overrides = nullptr);
 
   // Unique (check, probe address) pairs: endpoints sharing both share one probe stream.
   const std::vector<health::ProbeTarget>& targets() const { return targets_; }
@@ -34,6 +36,10 @@ class Controller {
   // Health of a target as far as answers go (unknown counts as up: fail open until measured).
   void setUp(size_t target, bool up) { up_[target] = up; }
   bool isUp(size_t target) const { return up_[target]; }
+
+  // What answers use for `pool.endpoints[endpoint]`: an override if there is one, else measured
+  // health (`check: none` endpoints are always healthy).
+  bool effectiveUp(size_t pool, size_t endpoint) const;
 
   // A new Snapshot with every pooled RRset rendered from the current health. `decisions`, if
   // given, receives one Decision per pooled record (index = PoolRecordConfig::dynamic).
@@ -46,6 +52,7 @@ class Controller {
  private:
   std::shared_ptr<const config::Config> config_;
   std::shared_ptr<const zone::Snapshot> base_;
+  std::shared_ptr<const OverrideStore> overrides_;
   std::vector<health::ProbeTarget> targets_;
   std::vector<std::vector<EndpointRef>> users_;
   std::vector<std::vector<size_t>> endpoint_target_;

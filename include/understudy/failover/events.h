@@ -17,7 +17,7 @@ struct HealthEvent {
   std::vector<std::string> endpoints;  // "pool/answered-address" using this target
   std::string from;                    // "up", "down", "unknown"
   std::string to;
-  std::string reason;  // "HTTP 503 x3", "connect refused x2", ...
+  std::string reason;    // "HTTP 503 x3", "connect refused x2", ...
   bool initial = false;  // the first measurement after start-up or a reload, not a transition
 };
 
@@ -26,8 +26,8 @@ struct AnswerEvent {
   std::chrono::system_clock::time_point time;
   std::string record;  // "app.svc.example.com. A"
   std::string pool;
-  std::string from;  // "192.0.2.10 (primary, ttl 300)"
-  std::string to;    // "198.51.100.10 (failed over to priority 2, ttl 30)"
+  std::string from;          // "192.0.2.10 (primary, ttl 300)"
+  std::string to;            // "198.51.100.10 (failed over to priority 2, ttl 30)"
   bool failed_over = false;  // the new answer is not the healthy primary one
   bool all_down = false;
 };

@@ -1,25 +1,68 @@
 // The control-thread side of failover: runs the probes (Scheduler), keeps one Tracker per probe
-// target, and when a tracker reports a transition re-renders the pooled answers and publishes
-// them. Everything here runs on one thread; serving threads only ever see published Snapshots.
+// target, applies operator overrides, and when the effective health changes re-renders the pooled
+// answers and publishes them. Everything here runs on one thread; serving threads only ever see
+// published Snapshots.
 #pragma once
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "understudy/failover/controller.h"
+#include "understudy/failover/events.h"
+#include "understudy/failover/overrides.h"
 #include "understudy/health/scheduler.h"
 #include "understudy/health/tracker.h"
 #include "understudy/zone/snapshot_holder.h"
 
 namespace understudy::failover {
 
+// A read-only view for /status, /explain and /metrics, built on demand.
+struct EndpointStatus {
+  std::string pool;
+  std::string address;
+  std::string probe_address;
+  std::string check;  // empty = `check: none`
+  unsigned priority = 1;
+  std::string state;     // measured: "up", "down", "unknown", or "unchecked"
+  bool serving = false;  // counted as healthy for answers (measured state or override)
+  std::optional<Override> override;
+  std::optional<std::chrono::system_clock::time_point> since;  // of the measured state
+  std::string reason;                                          // "HTTP 503 x3"
+  std::string last_outcome;                                    // "bad_status"
+  std::string last_detail;                                     // Outcome::describe()
+  double last_duration_ms = 0;
+  uint64_t probes = 0;
+  size_t target = Controller::kUnchecked;
+};
+
+struct RecordStatus {
+  std::string name;  // "app.svc.example.com."
+  std::string type;  // "A"
+  std::string pool;
+  Decision decision;
+  std::string answer;  // "192.0.2.10 (primary, ttl 300)"
+  std::string why;     // "primary tier down since ...: 192.0.2.10 HTTP 503 x3; serving tier 2 ..."
+  uint64_t changes = 0;
+  std::optional<std::chrono::system_clock::time_point> last_change;
+};
+
+struct PoolStats {
+  uint64_t transitions = 0;  // answer changes of the pool's records
+  std::optional<std::chrono::system_clock::time_point> last_transition;
+};
+
 class Monitor {
  public:
   Monitor(health::TimerService& timers, health::Prober& prober,
           std::shared_ptr<const config::Config> config, std::shared_ptr<const zone::Snapshot> base,
-          zone::SnapshotHolder& holder, uint64_t seed = 0);
+          zone::SnapshotHolder& holder, uint64_t seed = 0,
+          std::shared_ptr<OverrideStore> overrides = nullptr);
+  ~Monitor();
 
   // Starts the start-up round of probes. Nothing is published until publish() is called (the
   // daemon does that once the round is done or its deadline passed).
@@ -36,31 +79,57 @@ class Monitor {
   // (they start as at start-up: the caller waits for the first round before publish()).
   size_t adoptStateFrom(const Monitor& old);
 
+  // Operator overrides. Return false with a reason when the pool or endpoint does not exist.
+  bool setOverride(const std::string& pool, const std::string& address, OverrideKind kind,
+                   std::optional<std::chrono::seconds> duration, std::string* error);
+  bool clearOverride(const std::string& pool, const std::string& address, std::string* error);
+
   const Controller& controller() const { return controller_; }
+  const config::Config& config() const { return *config_; }
   const health::Tracker& tracker(size_t target) const { return trackers_[target]; }
   size_t upCount() const;
   uint64_t transitions() const { return transitions_; }
   uint32_t serial() const { return serial_; }
+  std::vector<EndpointStatus> endpoints() const;
+  std::vector<RecordStatus> records() const;
+  const std::map<std::string, PoolStats>& poolStats() const { return pool_stats_; }
+  std::optional<std::chrono::system_clock::time_point> targetSince(size_t target) const {
+    return since_[target];
+  }
 
-  // Wall clock for `serial: auto` (seconds since the epoch); tests replace it.
-  std::function<uint32_t()> unix_time;
-
-  // Called after each publish (for sd_notify STATUS, metrics later).
+  // Wall clock for `serial: auto` and status times; tests replace it.
+  std::function<std::chrono::system_clock::time_point()> wall_clock;
+  // Called after each publish (for sd_notify STATUS).
   std::function<void()> on_publish;
+  // Where health, answer and override events go (webhooks); may be null.
+  EventSink* events = nullptr;
 
  private:
   void onResult(size_t target, const health::Outcome& outcome);
+  void expiryTick();
+  std::vector<std::string> endpointsOf(size_t target) const;
   std::string poolsOf(size_t target) const;
+  std::string explain(const RecordStatus& record) const;
+  std::chrono::system_clock::time_point now() const {
+    return wall_clock ? wall_clock() : std::chrono::system_clock::now();
+  }
 
+  health::TimerService& timers_;
   std::shared_ptr<const config::Config> config_;
   zone::SnapshotHolder& holder_;
+  std::shared_ptr<OverrideStore> overrides_;
   Controller controller_;
   std::vector<health::Tracker> trackers_;
+  std::vector<std::optional<std::chrono::system_clock::time_point>> since_;
   health::Scheduler scheduler_;
   std::vector<Decision> decisions_;
+  std::vector<uint64_t> record_changes_;
+  std::vector<std::optional<std::chrono::system_clock::time_point>> record_changed_at_;
+  std::map<std::string, PoolStats> pool_stats_;
   bool publishing_ = false;
   uint32_t serial_ = 0;
   uint64_t transitions_ = 0;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace understudy::failover

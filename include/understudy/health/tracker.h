@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <iterator>
 #include <optional>
 #include <string>
 
@@ -32,6 +33,14 @@ class Tracker {
   // "HTTP 200 x2".
   const std::string& reason() const { return reason_; }
 
+  // For /metrics: probe outcomes by kind and a latency histogram (upper bounds in seconds).
+  static constexpr double kDurationBuckets[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                                0.25,  0.5,   1.0,  2.5,   5.0,  10.0};
+  static constexpr size_t kOutcomeKinds = 7;
+  uint64_t outcomeCount(OutcomeKind k) const { return outcome_counts_[static_cast<size_t>(k)]; }
+  uint64_t durationBucket(size_t i) const { return duration_buckets_[i]; }  // cumulative
+  double durationSum() const { return duration_sum_; }
+
  private:
   unsigned rise_;
   unsigned fall_;
@@ -43,6 +52,9 @@ class Tracker {
   std::string last_text_;   // describe() of the latest outcome
   unsigned same_text_ = 0;  // how many consecutive outcomes had that text
   std::string reason_;
+  uint64_t outcome_counts_[kOutcomeKinds] = {};
+  uint64_t duration_buckets_[std::size(kDurationBuckets)] = {};
+  double duration_sum_ = 0;
 };
 
 }  // namespace understudy::health

@@ -172,3 +172,111 @@ TEST_F(MonitorTest, FlappingFasterThanThresholdsDoesNotFlapTheAnswer) {
 
 }  // namespace
 }  // namespace understudy::failover
+
+namespace understudy::failover {
+namespace {
+
+TEST_F(MonitorTest, DrainFailsOverLikeARealFailureAndClearRestores) {
+  std::chrono::system_clock::time_point wall{std::chrono::hours(24 * 365 * 50)};
+  monitor->wall_clock = [&] { return wall; };
+  monitor->start();
+  timers.advance(milliseconds(5));
+  monitor->publish();
+  ASSERT_EQ(ask(current(), "app.f.test.", LDNS_RR_TYPE_A).rdata, "192.0.2.10");
+  std::string error;
+  EXPECT_FALSE(monitor->setOverride("nope", "192.0.2.10", OverrideKind::kDrain, {}, &error));
+  EXPECT_EQ(error, "no pool 'nope'");
+  EXPECT_FALSE(monitor->setOverride("app", "192.0.2.99", OverrideKind::kDrain, {}, &error));
+  ASSERT_TRUE(monitor->setOverride("app", "192.0.2.10", OverrideKind::kDrain,
+                                   std::chrono::seconds(600), &error));
+  Answer drained = ask(current(), "app.f.test.", LDNS_RR_TYPE_A);
+  EXPECT_EQ(drained.rdata, "192.0.2.20");
+  EXPECT_EQ(drained.ttl, 20u);
+  // Still probed, still measured up: the override sits beside measured health.
+  auto endpoints = monitor->endpoints();
+  EXPECT_EQ(endpoints[0].state, "up");
+  EXPECT_FALSE(endpoints[0].serving);
+  ASSERT_TRUE(endpoints[0].override);
+  auto records = monitor->records();
+  EXPECT_NE(records[0].why.find("192.0.2.10 drain override"), std::string::npos) << records[0].why;
+  EXPECT_NE(records[0].why.find("serving priority 2 with failover_ttl 20"), std::string::npos)
+      << records[0].why;
+  ASSERT_TRUE(monitor->clearOverride("app", "192.0.2.10", &error));
+  EXPECT_EQ(ask(current(), "app.f.test.", LDNS_RR_TYPE_A).rdata, "192.0.2.10");
+  EXPECT_FALSE(monitor->clearOverride("app", "192.0.2.10", &error));
+}
+
+TEST_F(MonitorTest, ForceDownIsADrillAndForceUpOverridesMeasuredDown) {
+  monitor->start();
+  timers.advance(milliseconds(5));
+  monitor->publish();
+  std::string error;
+  ASSERT_TRUE(monitor->setOverride("app", "192.0.2.10", OverrideKind::kForceDown, {}, &error));
+  EXPECT_EQ(ask(current(), "app.f.test.", LDNS_RR_TYPE_A).rdata, "192.0.2.20");
+  ASSERT_TRUE(monitor->clearOverride("app", "192.0.2.10", &error));
+  prober.down.insert("127.0.0.11");
+  timers.advance(milliseconds(4000));
+  EXPECT_EQ(ask(current(), "app.f.test.", LDNS_RR_TYPE_A).rdata, "192.0.2.20");
+  ASSERT_TRUE(monitor->setOverride("app", "192.0.2.10", OverrideKind::kForceUp, {}, &error));
+  EXPECT_EQ(ask(current(), "app.f.test.", LDNS_RR_TYPE_A).rdata, "192.0.2.10");
+}
+
+TEST_F(MonitorTest, OverridesExpireAndSurviveAReplacementMonitor) {
+  std::chrono::system_clock::time_point wall{std::chrono::hours(24 * 365 * 50)};
+  auto store = std::make_shared<OverrideStore>();
+  auto c = std::make_shared<config::Config>(config::loadString(kConfig, "m.yaml"));
+  auto base = zone::compile(c->zones, {});
+  auto first = std::make_unique<Monitor>(timers, prober, c, base, holder, 1, store);
+  first->wall_clock = [&] { return wall; };
+  first->start();
+  timers.advance(milliseconds(5));
+  first->publish();
+  std::string error;
+  ASSERT_TRUE(first->setOverride("app", "192.0.2.10", OverrideKind::kDrain,
+                                 std::chrono::seconds(30), &error));
+  // A reload: a new monitor over the same store keeps the drain.
+  auto second = std::make_unique<Monitor>(timers, prober, c, base, holder, 2, store);
+  second->wall_clock = [&] { return wall; };
+  second->adoptStateFrom(*first);
+  first.reset();
+  second->start();
+  second->publish();
+  EXPECT_EQ(ask(current(), "app.f.test.", LDNS_RR_TYPE_A).rdata, "192.0.2.20");
+  wall += std::chrono::seconds(31);
+  timers.advance(milliseconds(1500));  // the expiry tick runs every second
+  EXPECT_EQ(ask(current(), "app.f.test.", LDNS_RR_TYPE_A).rdata, "192.0.2.10");
+  EXPECT_TRUE(store->all().empty());
+}
+
+// Counts what a sink receives.
+struct RecordingSink : EventSink {
+  void onHealth(const HealthEvent& e) override { health.push_back(e); }
+  void onAnswer(const AnswerEvent& e) override { answers.push_back(e); }
+  void onReloadFailed(const ReloadFailedEvent&) override {}
+  std::vector<HealthEvent> health;
+  std::vector<AnswerEvent> answers;
+};
+
+TEST_F(MonitorTest, EventsForTransitionsAndAnswerChanges) {
+  RecordingSink sink;
+  monitor->events = &sink;
+  monitor->start();
+  timers.advance(milliseconds(5));
+  monitor->publish();
+  ASSERT_EQ(sink.health.size(), 2u);  // two initial measurements
+  EXPECT_TRUE(sink.health[0].initial);
+  prober.down.insert("127.0.0.11");
+  timers.advance(milliseconds(4000));
+  ASSERT_EQ(sink.health.size(), 3u);
+  EXPECT_EQ(sink.health[2].from, "up");
+  EXPECT_EQ(sink.health[2].to, "down");
+  EXPECT_EQ(sink.health[2].reason, "HTTP 503 x2");
+  EXPECT_EQ(sink.health[2].endpoints,
+            (std::vector<std::string>{"app/192.0.2.10", "app/2001:db8::10"}));
+  ASSERT_EQ(sink.answers.size(), 2u);  // the A and the AAAA record both changed
+  EXPECT_TRUE(sink.answers[0].failed_over);
+  EXPECT_EQ(monitor->poolStats().at("app").transitions, 2u);
+}
+
+}  // namespace
+}  // namespace understudy::failover

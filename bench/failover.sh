@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Failover benchmarks (bench/README.md): builds a Release daemon and the bench tool if needed,
+# then measures
+#   1. failover latency at interval 1s / fall 3 and at interval 200ms / fall 2, 5 repetitions each;
+#   2. the health thread's CPU use with 10,000 endpoints probed every second.
+# Usage: bash bench/failover.sh [latency|cpu|all]   (default all)
+# Environment: BUILD_DIR (default build-bench), REPS (5), ENDPOINTS (10000), SECONDS_CPU (30).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD_DIR:-$root/build-bench}
+what=${1:-all}
+jobs=$(nproc)
+
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DUNDERSTUDY_BUILD_TESTS=OFF \
+  -DCMAKE_CXX_FLAGS="${BENCH_CXX_FLAGS-}" >/dev/null
+cmake --build "$build" -j"$jobs" --target understudy >/dev/null
+cmake -S "$root/bench" -B "$build/bench" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$build/bench" -j"$jobs" >/dev/null
+
+daemon=$build/understudy
+tool=$build/bench/failover_bench
+echo "understudy: $daemon ($("$daemon" --version 2>/dev/null | head -1 || true))"
+echo "host: $(nproc) cores, $(uname -r)"
+echo
+
+if [[ $what == all || $what == latency ]]; then
+  "$tool" latency --daemon "$daemon" --interval-ms 1000 --fall 3 --timeout-ms 500 --reps "${REPS:-5}"
+  echo
+  "$tool" latency --daemon "$daemon" --interval-ms 200 --fall 2 --timeout-ms 100 --reps "${REPS:-5}"
+  echo
+fi
+if [[ $what == all || $what == cpu ]]; then
+  # 10,000 probes a second open 10,000 connections a second; keep enough descriptors.
+  ulimit -n 65536 2>/dev/null || true
+  "$tool" cpu --daemon "$daemon" --endpoints "${ENDPOINTS:-10000}" --seconds "${SECONDS_CPU:-30}"
+fi
