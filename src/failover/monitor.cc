@@ -122,7 +122,9 @@ size_t Monitor::adoptStateFrom(const Monitor& old) {
 std::chrono::milliseconds Monitor::longestTimeout() const {
   std::chrono::milliseconds longest{0};
   for (const auto& t : controller_.targets()) longest = std::max(longest, t.check.timeout);
-  return longest;
+  size_t cap = scheduler_.maxInFlight();
+  size_t waves = (controller_.targets().size() + cap - 1) / cap;
+  return longest * static_cast<int64_t>(std::max<size_t>(waves, 1));
 }
 
 size_t Monitor::upCount() const {

@@ -45,26 +45,52 @@ void Scheduler::start() {
 void Scheduler::launch(size_t i) {
   Slot& s = *slots_[i];
   if (!s.active) return;
-  SteadyTime started = timers_.now();
-  bool first = !s.reported && !s.in_flight;
   if (s.in_flight) {
     // The previous probe has not ended (its prober is late): never stack a second one.
     ++skipped_;
-  } else {
-    s.in_flight = true;
-    uint64_t epoch = s.epoch;
-    std::weak_ptr<bool> alive = alive_;
-    prober_.probe(s.target, [this, i, epoch, alive](Outcome outcome) {
-      auto guard = alive.lock();
-      if (!guard || !*guard) return;
-      Slot& slot = *slots_[i];
-      if (slot.epoch != epoch) return;  // removed meanwhile
-      slot.in_flight = false;
+    scheduleNext(i, timers_.now(), false);
+    return;
+  }
+  if (s.queued) return;  // already waiting for a free slot
+  if (in_flight_count_ >= max_in_flight_) {
+    s.queued = true;
+    queue_.push_back(i);
+    return;
+  }
+  startProbe(i);
+}
+
+void Scheduler::startProbe(size_t i) {
+  Slot& s = *slots_[i];
+  SteadyTime started = timers_.now();
+  bool first = !s.reported;
+  s.in_flight = true;
+  ++in_flight_count_;
+  uint64_t epoch = s.epoch;
+  std::weak_ptr<bool> alive = alive_;
+  prober_.probe(s.target, [this, i, epoch, alive](Outcome outcome) {
+    auto guard = alive.lock();
+    if (!guard || !*guard) return;
+    Slot& slot = *slots_[i];
+    slot.in_flight = false;
+    --in_flight_count_;
+    if (slot.epoch == epoch) {  // else removed meanwhile: not reported
       slot.reported = true;
       on_result_(i, outcome);
-    });
-  }
+    }
+    if (*guard) drainQueue();
+  });
   scheduleNext(i, started, first);
+}
+
+void Scheduler::drainQueue() {
+  while (in_flight_count_ < max_in_flight_ && !queue_.empty()) {
+    size_t i = queue_.front();
+    queue_.pop_front();
+    Slot& s = *slots_[i];
+    s.queued = false;
+    if (s.active && !s.in_flight) startProbe(i);
+  }
 }
 
 void Scheduler::scheduleNext(size_t i, SteadyTime from, bool first) {

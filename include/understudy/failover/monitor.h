@@ -68,7 +68,8 @@ class Monitor {
   // daemon does that once the round is done or its deadline passed).
   void start();
   bool firstRoundDone() const { return scheduler_.firstRoundDone(); }
-  // The longest check timeout: the bound on the start-up round.
+  // The bound on a first round of probes: the longest check timeout, once per wave the
+  // scheduler's in-flight cap imposes (one wave unless there are thousands of targets).
   std::chrono::milliseconds longestTimeout() const;
 
   // Renders and publishes the current answers; from then on every transition publishes.

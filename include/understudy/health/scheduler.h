@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <random>
@@ -41,6 +42,13 @@ class Scheduler {
   // Probes every target once now (the start-up round), then keeps the schedule going.
   void start();
 
+  // At most this many probes in flight at once; more wait in FIFO order and start as others end
+  // (their timeout starts then). Keeps a start-up round of 10,000 targets from timing itself out.
+  void setMaxInFlight(size_t n) { max_in_flight_ = n ? n : 1; }
+  size_t maxInFlight() const { return max_in_flight_; }
+  size_t inFlightCount() const { return in_flight_count_; }
+  size_t queued() const { return queue_.size(); }
+
   bool inFlight(size_t target) const;
   // True once every active target has reported at least once.
   bool firstRoundDone() const;
@@ -54,10 +62,13 @@ class Scheduler {
     bool active = true;
     bool in_flight = false;
     bool reported = false;
+    bool queued = false;
     uint64_t epoch = 0;  // bumps on remove, so stale timers and callbacks are ignored
     SteadyTime next{};
   };
   void launch(size_t i);
+  void startProbe(size_t i);
+  void drainQueue();
   void scheduleNext(size_t i, SteadyTime from, bool first);
 
   TimerService& timers_;
@@ -66,6 +77,9 @@ class Scheduler {
   std::mt19937_64 random_;
   std::vector<std::unique_ptr<Slot>> slots_;
   bool started_ = false;
+  size_t max_in_flight_ = 2048;
+  size_t in_flight_count_ = 0;
+  std::deque<size_t> queue_;
   uint64_t skipped_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -141,3 +141,25 @@ TEST_F(Fixture, TargetAddedAfterStartIsProbedAtOnce) {
 
 }  // namespace
 }  // namespace understudy::health
+
+namespace understudy::health {
+namespace {
+
+TEST_F(Fixture, InFlightCapQueuesTheRestInOrder) {
+  scheduler.setMaxInFlight(3);
+  for (int i = 0; i < 10; ++i) scheduler.add(target("127.0.2." + std::to_string(i + 1)));
+  scheduler.start();
+  EXPECT_EQ(prober.starts.size(), 3u);
+  EXPECT_EQ(scheduler.queued(), 7u);
+  // Each finished probe lets exactly the next waiting one start.
+  for (size_t round = 0; round < 3; ++round) prober.finishAll();
+  EXPECT_EQ(prober.starts.size(), 10u);
+  EXPECT_EQ(prober.starts[3].first, "127.0.2.4");
+  EXPECT_EQ(scheduler.queued(), 0u);
+  prober.finishAll();
+  EXPECT_TRUE(scheduler.firstRoundDone());
+  EXPECT_LE(scheduler.inFlightCount(), 3u);
+}
+
+}  // namespace
+}  // namespace understudy::health
