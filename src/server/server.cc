@@ -42,6 +42,27 @@ uint16_t pickFreePort(const asio::ip::address& address) {
   return 0;
 }
 
+// SO_REUSEPORT would let us bind next to another server (another understudy, a forgotten test
+// instance) and silently split its traffic with it. So first bind once without it: if that fails,
+// the address is taken and we say so instead of sharing it.
+void ensureNotTaken(const asio::ip::address& address, uint16_t port) {
+  asio::io_context io;
+  boost::system::error_code ec;
+  asio::ip::udp::socket udp(io);
+  udp.open(address.is_v6() ? asio::ip::udp::v6() : asio::ip::udp::v4(), ec);
+  if (address.is_v6()) udp.set_option(asio::ip::v6_only(true), ec);
+  if (!ec && udp.bind(asio::ip::udp::endpoint(address, port), ec)) {
+    bindFailed("bind UDP", address, port, ec);
+  }
+  asio::ip::tcp::acceptor tcp(io);
+  tcp.open(address.is_v6() ? asio::ip::tcp::v6() : asio::ip::tcp::v4(), ec);
+  if (address.is_v6()) tcp.set_option(asio::ip::v6_only(true), ec);
+  tcp.set_option(asio::socket_base::reuse_address(true), ec);
+  ec.clear();
+  if (tcp.bind(asio::ip::tcp::endpoint(address, port), ec))
+    bindFailed("bind TCP", address, port, ec);
+}
+
 }  // namespace
 
 class Server::Worker {
@@ -136,7 +157,11 @@ void Server::start() {
     auto address = asio::ip::make_address(spec.address, ec);
     if (ec) throw std::runtime_error("invalid listen address '" + spec.address + "'");
     uint16_t port = spec.port;
-    if (port == 0) port = pickFreePort(address);
+    if (port == 0) {
+      port = pickFreePort(address);
+    } else {
+      ensureNotTaken(address, port);
+    }
     for (auto& worker : workers_) {
       port = worker->bind(address, port, options_, tcp_connections_, tcp_accepted_, tcp_refused_);
     }

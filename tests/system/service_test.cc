@@ -179,3 +179,38 @@ TEST(Notify, WatchdogIsSilentWithoutWatchdogUsec) {
 
 }  // namespace
 }  // namespace understudy::systest
+
+namespace understudy::systest {
+namespace {
+
+TEST(Listen, ASecondServerOnTheSameAddressIsRefusedNotShared) {
+  TempDir dir;
+  Understudy first(dir,
+                   "server: { listen: [\"127.0.0.1:0\"], threads: 2 }\nzones:\n  - name: a.test\n");
+  uint16_t port = first.port();
+  std::string config =
+      dir.write("second.yaml", "server: { listen: [\"127.0.0.1:" + std::to_string(port) +
+                                   "\"] }\nzones:\n  - name: b.test\n");
+  Process second({understudyBinary(), "-c", config}, dir.file("second.log"));
+  auto status = second.waitExit(5s);
+  ASSERT_TRUE(status) << second.log();
+  EXPECT_EQ(*status, 1);
+  EXPECT_NE(second.log().find("cannot bind UDP 127.0.0.1:" + std::to_string(port) +
+                              ": Address already in use"),
+            std::string::npos)
+      << second.log();
+  // The first one still answers everything itself.
+  QuerySpec q;
+  q.name = "a.test.";
+  q.type = 6;
+  for (int i = 0; i < 20; ++i) {
+    auto wire = udpExchange("127.0.0.1", port, buildQuery(q));
+    ASSERT_TRUE(wire);
+    auto m = parseWire(*wire);
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->rcode, "NOERROR");
+  }
+}
+
+}  // namespace
+}  // namespace understudy::systest
