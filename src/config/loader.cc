@@ -523,9 +523,10 @@ class Loader {
   void loadServer(const YAML::Node& node, ServerConfig& server) {
     const std::string key = "server";
     if (!expectMap(node, key)) return;
-    Fields f =
-        fields(node, key,
-               {"listen", "threads", "tcp_idle_timeout", "tcp_max_connections", "edns_udp_size"});
+    Fields f = fields(
+        node, key,
+        {"listen", "threads", "tcp_idle_timeout", "tcp_max_connections", "edns_udp_size", "rrl"});
+    if (auto rrl = f.get("rrl")) loadRrl(*rrl, server.rrl);
     if (auto listen = f.get("listen")) loadListen(*listen, server.listen);
     if (auto threads = f.get("threads")) {
       if (threads->IsScalar() && threads->Scalar() == "auto") {
@@ -672,6 +673,66 @@ class Loader {
       }
       log.level = *text;
     }
+  }
+
+  // server.rrl: { responses_per_second: 20, slip: 2, ipv4_prefix: 24, ipv6_prefix: 56,
+  //               exempt: [10.0.0.0/8] }
+  void loadRrl(const YAML::Node& node, RrlSettings& rrl) {
+    const std::string key = "server.rrl";
+    if (!expectMap(node, key)) return;
+    Fields f =
+        fields(node, key, {"responses_per_second", "slip", "ipv4_prefix", "ipv6_prefix", "exempt"});
+    rrl.enabled = true;
+    if (auto v = f.get("responses_per_second")) {
+      if (auto n = integer(*v, joinKey(key, "responses_per_second"), 1, 1000000)) {
+        rrl.responses_per_second = static_cast<uint32_t>(*n);
+      }
+    }
+    if (auto v = f.get("slip")) {
+      if (auto n = integer(*v, joinKey(key, "slip"), 0, 10)) rrl.slip = static_cast<uint32_t>(*n);
+    }
+    if (auto v = f.get("ipv4_prefix")) {
+      if (auto n = integer(*v, joinKey(key, "ipv4_prefix"), 8, 32)) {
+        rrl.ipv4_prefix = static_cast<unsigned>(*n);
+      }
+    }
+    if (auto v = f.get("ipv6_prefix")) {
+      if (auto n = integer(*v, joinKey(key, "ipv6_prefix"), 16, 64)) {
+        rrl.ipv6_prefix = static_cast<unsigned>(*n);
+      }
+    }
+    if (auto list = f.get("exempt")) {
+      const std::string ekey = joinKey(key, "exempt");
+      if (expectList(*list, ekey)) {
+        for (size_t i = 0; i < list->size(); ++i) {
+          auto text = scalar((*list)[i], indexKey(ekey, i));
+          if (!text) continue;
+          if (!validPrefix(*text)) {
+            error((*list)[i], indexKey(ekey, i),
+                  "not a valid address or prefix '" + *text + "' (e.g. 10.0.0.0/8, 2001:db8::/32)");
+            continue;
+          }
+          rrl.exempt.push_back(*text);
+        }
+      }
+    }
+  }
+
+  static bool validPrefix(const std::string& text) {
+    size_t slash = text.find('/');
+    std::string address = text.substr(0, slash);
+    unsigned char buf[16];
+    int max = 0;
+    if (inet_pton(AF_INET, address.c_str(), buf) == 1) {
+      max = 32;
+    } else if (inet_pton(AF_INET6, address.c_str(), buf) == 1) {
+      max = 128;
+    } else {
+      return false;
+    }
+    if (slash == std::string::npos) return true;
+    auto len = parseUnsigned(text.substr(slash + 1));
+    return len && *len <= static_cast<uint64_t>(max);
   }
 
   // control: { listen: "127.0.0.1:8053", token_file: /etc/understudy/control.token }

@@ -73,7 +73,7 @@ class Server::Worker {
   // Binds one UDP socket and one TCP acceptor on `address:port`. Returns the bound port.
   uint16_t bind(const asio::ip::address& address, uint16_t port, const ServerOptions& options,
                 std::atomic<unsigned>& connections, std::atomic<uint64_t>& accepted,
-                std::atomic<uint64_t>& refused) {
+                std::atomic<uint64_t>& refused, RateLimiter* limiter) {
     boost::system::error_code ec;
     asio::ip::udp::endpoint udp_ep(address, port);
     asio::ip::udp::socket udp(io_);
@@ -99,7 +99,7 @@ class Server::Worker {
     if (acceptor.listen(asio::socket_base::max_listen_connections, ec))
       bindFailed("listen on TCP", address, bound, ec);
 
-    udp_.push_back(std::make_unique<UdpServer>(io_, std::move(udp), reader_, stats_));
+    udp_.push_back(std::make_unique<UdpServer>(io_, std::move(udp), reader_, stats_, limiter));
     tcp_.push_back(std::make_unique<TcpServer>(
         io_, std::move(acceptor), reader_, stats_, options.tcp_idle_timeout,
         options.tcp_max_connections, connections, accepted, refused));
@@ -149,6 +149,7 @@ void Server::start() {
   unsigned threads =
       options_.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : options_.threads;
   stats_ = std::make_unique<QueryStats>(threads);
+  if (options_.rrl.enabled) limiter_ = std::make_unique<RateLimiter>(options_.rrl);
   for (unsigned i = 0; i < threads; ++i) {
     workers_.push_back(std::make_unique<Worker>(holder_, stats_->thread(i)));
   }
@@ -163,7 +164,8 @@ void Server::start() {
       ensureNotTaken(address, port);
     }
     for (auto& worker : workers_) {
-      port = worker->bind(address, port, options_, tcp_connections_, tcp_accepted_, tcp_refused_);
+      port = worker->bind(address, port, options_, tcp_connections_, tcp_accepted_, tcp_refused_,
+                          limiter_.get());
     }
     bound_.push_back({"udp", formatEndpoint(address, port)});
     bound_.push_back({"tcp", formatEndpoint(address, port)});

@@ -2,12 +2,14 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 
 namespace understudy::server {
 
 UdpServer::UdpServer(boost::asio::io_context&, boost::asio::ip::udp::socket socket,
-                     zone::SnapshotHolder::Reader& reader, ThreadQueryStats& stats)
-    : socket_(std::move(socket)), reader_(reader), stats_(stats) {
+                     zone::SnapshotHolder::Reader& reader, ThreadQueryStats& stats,
+                     RateLimiter* limiter)
+    : socket_(std::move(socket)), reader_(reader), stats_(stats), limiter_(limiter) {
   // Replies go out with a non-blocking send: a full socket buffer drops the reply (the client
   // retries) instead of stalling every other query on this thread.
   socket_.non_blocking(true);
@@ -48,6 +50,12 @@ int UdpServer::serveBatch() {
   if (received <= 0) return 0;
 
   const zone::Snapshot* snapshot = reader_.get();
+  uint32_t now = 0;
+  if (limiter_) {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);  // vDSO, no system call
+    now = static_cast<uint32_t>(ts.tv_sec);
+  }
   unsigned replies = 0;
   for (int i = 0; i < received; ++i) {
     size_t size = b.in[i].msg_len;
@@ -57,6 +65,12 @@ int UdpServer::serveBatch() {
                              std::span<uint8_t>(b.responses[i].data(), kMaxUdpResponse), &info);
     stats_.count(query::Transport::kUdp, n, info);
     if (n == 0) continue;
+    if (limiter_) {
+      RateLimiter::Verdict v = limiter_->check(b.peers[i], now);
+      if (v == RateLimiter::Verdict::kDrop) continue;
+      if (v == RateLimiter::Verdict::kSlip) n = truncateToQuestion(b.responses[i].data(), n);
+      if (n == 0) continue;
+    }
     b.out_iov[replies] = iovec{b.responses[i].data(), n};
     std::memset(&b.out[replies].msg_hdr, 0, sizeof(msghdr));
     b.out[replies].msg_hdr.msg_name = &b.peers[i];

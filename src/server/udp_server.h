@@ -11,6 +11,7 @@
 
 #include "understudy/query/answer.h"
 #include "understudy/server/query_stats.h"
+#include "understudy/server/rate_limiter.h"
 #include "understudy/zone/snapshot_holder.h"
 
 namespace understudy::server {
@@ -22,7 +23,8 @@ namespace understudy::server {
 class UdpServer {
  public:
   UdpServer(boost::asio::io_context& io, boost::asio::ip::udp::socket socket,
-            zone::SnapshotHolder::Reader& reader, ThreadQueryStats& stats);
+            zone::SnapshotHolder::Reader& reader, ThreadQueryStats& stats,
+            RateLimiter* limiter = nullptr);
   void start() { doWait(); }
   void close();
 
@@ -41,6 +43,7 @@ class UdpServer {
   boost::asio::ip::udp::socket socket_;
   zone::SnapshotHolder::Reader& reader_;
   ThreadQueryStats& stats_;
+  RateLimiter* limiter_;  // null unless rate limiting is configured
   struct Buffers {
     std::array<std::array<uint8_t, kMaxRequest>, kBatch> requests;
     std::array<std::array<uint8_t, kMaxUdpResponse>, kBatch> responses;

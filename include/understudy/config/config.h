@@ -21,12 +21,23 @@ struct ListenAddress {
   std::string str() const;  // "127.0.0.1:5353", "[::1]:5353"
 };
 
+// Response rate limiting (`server.rrl`), off unless present.
+struct RrlSettings {
+  bool enabled = false;
+  uint32_t responses_per_second = 20;
+  uint32_t slip = 2;
+  unsigned ipv4_prefix = 24;
+  unsigned ipv6_prefix = 56;
+  std::vector<std::string> exempt;  // "10.0.0.0/8", "2001:db8::/32", validated
+};
+
 struct ServerConfig {
   std::vector<ListenAddress> listen;  // default: 127.0.0.1:53 and [::1]:53
   unsigned threads = 0;               // 0 = auto (one per core)
   std::chrono::milliseconds tcp_idle_timeout{10000};
   unsigned tcp_max_connections = 1024;
   uint16_t edns_udp_size = 1232;  // RFC 6891 / DNS flag day 2020 recommendation
+  RrlSettings rrl;
 };
 
 struct LogConfig {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "understudy/server/query_stats.h"
+#include "understudy/server/rate_limiter.h"
 #include "understudy/zone/snapshot_holder.h"
 
 namespace understudy::server {
@@ -27,6 +28,7 @@ struct ServerOptions {
   std::chrono::milliseconds tcp_idle_timeout{10000};
   unsigned tcp_max_connections = 1024;
   int udp_receive_buffer = 2 * 1024 * 1024;  // NSD's choice: survives bursts the default drops
+  RrlConfig rrl;                             // response rate limiting (UDP), off by default
 };
 
 struct BoundSocket {
@@ -51,6 +53,8 @@ class Server {
   unsigned tcpConnections() const { return tcp_connections_.load(std::memory_order_relaxed); }
   uint64_t tcpAccepted() const { return tcp_accepted_.load(std::memory_order_relaxed); }
   uint64_t tcpRefused() const { return tcp_refused_.load(std::memory_order_relaxed); }
+  // Responses dropped or slipped by rate limiting.
+  uint64_t rateLimited() const { return limiter_ ? limiter_->limited() : 0; }
   // Safe to call from any thread once start() returned.
   QueryTotals queryTotals() const { return stats_ ? stats_->totals() : QueryTotals{}; }
 
@@ -65,6 +69,7 @@ class Server {
   std::atomic<uint64_t> tcp_accepted_{0};
   std::atomic<uint64_t> tcp_refused_{0};
   std::unique_ptr<QueryStats> stats_;
+  std::unique_ptr<RateLimiter> limiter_;
   bool started_ = false;
 };
 
