@@ -735,6 +735,17 @@ class Loader {
     return len && *len <= static_cast<uint64_t>(max);
   }
 
+  // `headers: {Name: value, ...}` for probes and webhooks.
+  void loadHeaders(const YAML::Node& node, const std::string& key,
+                   std::vector<std::pair<std::string, std::string>>& out) {
+    if (!expectMap(node, key)) return;
+    for (const auto& h : node) {
+      auto name = scalar(h.first, key);
+      auto value = scalar(h.second, name ? joinKey(key, *name) : key);
+      if (name && value) out.emplace_back(*name, *value);
+    }
+  }
+
   // control: { listen: "127.0.0.1:8053", token_file: /etc/understudy/control.token }
   void loadControl(const YAML::Node& node, ControlConfig& control) {
     if (!expectMap(node, "control")) return;
@@ -808,16 +819,8 @@ class Loader {
           ok = false;
         }
       }
-      if (auto headers = f.get("headers")) {
-        const std::string hkey = joinKey(key, "headers");
-        if (expectMap(*headers, hkey)) {
-          for (const auto& h : *headers) {
-            auto hname = scalar(h.first, hkey);
-            auto hvalue = scalar(h.second, hname ? joinKey(hkey, *hname) : hkey);
-            if (hname && hvalue) hook.headers.emplace_back(*hname, *hvalue);
-          }
-        }
-      }
+      if (auto headers = f.get("headers"))
+        loadHeaders(*headers, joinKey(key, "headers"), hook.headers);
       if (auto rk = f.get("routing_key")) {
         if (auto text = scalar(*rk, joinKey(key, "routing_key"))) hook.routing_key = *text;
       }
@@ -1266,16 +1269,8 @@ class Loader {
       if (auto host = f.get("host")) {
         if (auto text = scalar(*host, joinKey(key, "host"))) c.host = *text;
       }
-      if (auto headers = f.get("headers")) {
-        const std::string hkey = joinKey(key, "headers");
-        if (expectMap(*headers, hkey)) {
-          for (const auto& h : *headers) {
-            auto hname = scalar(h.first, hkey);
-            auto hvalue = scalar(h.second, hname ? joinKey(hkey, *hname) : hkey);
-            if (hname && hvalue) c.headers.emplace_back(*hname, *hvalue);
-          }
-        }
-      }
+      if (auto headers = f.get("headers"))
+        loadHeaders(*headers, joinKey(key, "headers"), c.headers);
       if (auto expect = f.get("expect_status"))
         loadExpectStatus(*expect, joinKey(key, "expect_status"), c);
       if (auto body = f.get("expect_body")) {
