@@ -6,6 +6,8 @@ packages=(
   libboost-dev libldns-dev libyaml-cpp-dev libspdlog-dev libcurl4-openssl-dev libsystemd-dev
   libcli11-dev nlohmann-json3-dev libssl-dev googletest libgtest-dev
   dnsutils knot-dnsutils knot systemd
+  # promtool: the control system tests check /metrics with Prometheus' own parser.
+  prometheus
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -5,6 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "understudy/control/log_format.h"
 #include "understudy/dns/name.h"
 #include "understudy/version.h"
 #include "understudy/zone/compile.h"
@@ -19,6 +20,15 @@ server::ServerOptions serverOptions(const config::ServerConfig& c) {
   o.threads = c.threads;
   o.tcp_idle_timeout = c.tcp_idle_timeout;
   o.tcp_max_connections = c.tcp_max_connections;
+  o.rrl.enabled = c.rrl.enabled;
+  o.rrl.responses_per_second = c.rrl.responses_per_second;
+  o.rrl.slip = c.rrl.slip;
+  o.rrl.ipv4_prefix = c.rrl.ipv4_prefix;
+  o.rrl.ipv6_prefix = c.rrl.ipv6_prefix;
+  for (const auto& text : c.rrl.exempt) {
+    server::NetworkPrefix p;
+    if (server::NetworkPrefix::parse(text, &p)) o.rrl.exempt.push_back(p);  // validated on load
+  }
   return o;
 }
 
@@ -63,6 +73,7 @@ Daemon::Daemon(std::string path, const char* embedded_yaml)
     : path_(std::move(path)), embedded_yaml_(embedded_yaml) {}
 
 Daemon::~Daemon() {
+  if (control_server_) control_server_->stop();
   if (reload_thread_.joinable()) reload_thread_.join();
 }
 
@@ -95,6 +106,7 @@ int Daemon::run() {
     return 1;
   }
   spdlog::set_level(spdlog::level::from_str(loaded->config->log.level));
+  control::setLogFormat(loaded->config->log.format);
   for (const auto& w : loaded->warnings) spdlog::warn("config: {}", w.str());
   spdlog::info("understudy {} starting with {}", UNDERSTUDY_VERSION, source());
 
@@ -121,6 +133,9 @@ int Daemon::run() {
                  monitor_->controller().targets().size());
   }
   monitor_->publish();
+  // Before the DNS sockets: a control endpoint that cannot bind stops the start-up before anything
+  // has been answered. (Nothing is served on it until the control thread runs again.)
+  if (!startControl(loaded->config->control)) return 1;
 
   running_server_ = loaded->config->server;
   server_ = std::make_unique<server::Server>(serverOptions(running_server_), holder_);
@@ -140,6 +155,7 @@ int Daemon::run() {
   control_.run();
 
   // SIGTERM/SIGINT: stop accepting, let answers in flight go out, close within 2 s.
+  if (control_server_) control_server_->stop();
   server_->stop(std::chrono::milliseconds(2000));
   pending_monitor_.reset();
   monitor_.reset();
@@ -158,11 +174,7 @@ void Daemon::waitForSignal() {
   signals_.async_wait([this](const boost::system::error_code& ec, int signo) {
     if (ec) return;
     if (signo == SIGHUP) {
-      if (reloading_) {
-        reload_again_ = true;  // coalesce: one more reload once this one is applied
-      } else {
-        startReload();
-      }
+      reload("SIGHUP");
       waitForSignal();
       return;
     }
@@ -172,9 +184,34 @@ void Daemon::waitForSignal() {
   });
 }
 
-void Daemon::startReload() {
+bool Daemon::startControl(const config::ControlConfig& config) {
+  if (!config.enabled) return true;
+  control_server_ = std::make_unique<control::ControlServer>(
+      control_, static_cast<control::Sources&>(*this), config);
+  try {
+    control_server_->start();
+  } catch (const std::exception& e) {
+    spdlog::critical("{}", e.what());
+    spdlog::critical("not starting: the control endpoint is configured but cannot be served");
+    control_server_.reset();
+    return false;
+  }
+  spdlog::info("control listening on {}{}", control_server_->boundAddress(),
+               config.token_file.empty() ? " (read-only: no token_file)" : "");
+  return true;
+}
+
+void Daemon::reload(const char* trigger) {
+  if (reloading_) {
+    reload_again_ = true;  // coalesce: one more reload once this one is applied
+  } else {
+    startReload(trigger);
+  }
+}
+
+void Daemon::startReload(const char* trigger) {
   reloading_ = true;
-  spdlog::info("SIGHUP: reloading {}", source());
+  spdlog::info("{}: reloading {}", trigger, source());
   notify("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(monotonicUsec()));
   if (reload_thread_.joinable()) reload_thread_.join();
   // Reading and compiling large zones must not stall health checks or signals: do it on a
@@ -215,6 +252,12 @@ void Daemon::applyReload(std::shared_ptr<Loaded> next, std::vector<Diagnostic> e
           "next restart; zones, checks and pools are reloaded now");
     }
     spdlog::set_level(spdlog::level::from_str(next->config->log.level));
+    control::setLogFormat(next->config->log.format);
+    if (control_server_) {
+      control_server_->reconfigure(next->config->control);
+    } else if (next->config->control.enabled) {
+      spdlog::warn("reload: control endpoint added; it starts at the next restart");
+    }
     notifier_->setHooks(next->config->notify);
     auto monitor = std::make_unique<failover::Monitor>(
         timers_, *prober_, next->config, next->snapshot, holder_, ++seed_, overrides_);
@@ -260,7 +303,7 @@ void Daemon::finishReload() {
   reloading_ = false;
   if (reload_again_) {
     reload_again_ = false;
-    startReload();
+    startReload("queued reload");
   }
 }
 

@@ -13,6 +13,8 @@
 
 #include "health/asio_prober.h"
 #include "understudy/config/config.h"
+#include "understudy/control/control_server.h"
+#include "understudy/control/sources.h"
 #include "understudy/failover/monitor.h"
 #include "understudy/health/asio_timer_service.h"
 #include "understudy/notify/notifier.h"
@@ -34,10 +36,10 @@ Loaded loadAll(const std::string& path, const char* yaml);
 
 std::string summary(const zone::Snapshot& snapshot);
 
-class Daemon {
+class Daemon : private control::Sources {
  public:
   Daemon(std::string path, const char* embedded_yaml);
-  ~Daemon();
+  ~Daemon() override;
 
   // Runs until SIGTERM/SIGINT; returns the process exit code.
   int run();
@@ -45,7 +47,16 @@ class Daemon {
  private:
   std::string source() const;
   void waitForSignal();
-  void startReload();
+  void startReload(const char* trigger);
+  bool startControl(const config::ControlConfig& config);
+
+  // control::Sources: what the control endpoint reads and steers (control thread only).
+  failover::Monitor* monitor() override { return monitor_.get(); }
+  const zone::SnapshotHolder& snapshots() const override { return holder_; }
+  const server::Server* server() const override { return server_.get(); }
+  const notify::Notifier* notifier() const override { return notifier_.get(); }
+  control::ReloadCounts reloads() const override { return {reloads_ok_, reloads_failed_}; }
+  void reload(const char* trigger) override;
   void applyReload(std::shared_ptr<Loaded> next, std::vector<Diagnostic> errors);
   void waitForPendingMonitor();
   void finishReload();
@@ -79,6 +90,8 @@ class Daemon {
   bool reload_again_ = false;  // a SIGHUP arrived during a reload: run one more afterwards
   uint64_t reloads_ok_ = 0;
   uint64_t reloads_failed_ = 0;
+  // Last member: closed before anything it reads is destroyed.
+  std::unique_ptr<control::ControlServer> control_server_;
 };
 
 }  // namespace understudy::daemon

@@ -6,6 +6,8 @@
 #include <cstdio>
 
 #include "daemon.h"
+#include "understudy/control/ctl.h"
+#include "understudy/control/log_format.h"
 #include "understudy/dns/name.h"
 #include "understudy/version.h"
 
@@ -44,7 +46,7 @@ int runCheck(const std::string& path) {
 void setupLogging() {
   auto logger = spdlog::stderr_logger_mt("understudy");
   spdlog::set_default_logger(logger);
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  control::setLogFormat("text");  // until the config says otherwise
   // Every line is complete when written, so the journal never sees half a line.
   spdlog::flush_on(spdlog::level::trace);
 }
@@ -62,9 +64,56 @@ int main(int argc, char** argv) {
   auto* check = app.add_subcommand("check", "validate a configuration file and exit");
   std::string check_path = kDefaultConfig;
   check->add_option("-c,--config", check_path, "configuration file")->capture_default_str();
+
+  // understudy ctl [-c CONFIG | --url URL] [--token-file F] COMMAND ...
+  auto* ctl = app.add_subcommand("ctl", "talk to a running daemon through its control endpoint");
+  control::CtlOptions ctl_options;
+  ctl_options.config_path = kDefaultConfig;
+  ctl->add_option("-c,--config", ctl_options.config_path,
+                  "configuration file to take control.listen and control.token_file from")
+      ->capture_default_str();
+  ctl->add_option("--url", ctl_options.url, "control endpoint, e.g. http://127.0.0.1:8053");
+  ctl->add_option("--token-file", ctl_options.token_file, "bearer token for changes");
+  ctl->add_flag("--json", ctl_options.json, "print the server's JSON instead of tables");
+  ctl->require_subcommand(1);
+  ctl->add_subcommand("status", "pools, endpoints, health and answers");
+  auto* explain = ctl->add_subcommand("explain", "what NAME TYPE is answered now, and why");
+  std::string explain_name, explain_type = "A";
+  explain->add_option("NAME", explain_name, "owner name")->required();
+  explain->add_option("TYPE", explain_type, "record type")->capture_default_str();
+  ctl->add_subcommand("reload", "reload the configuration (as SIGHUP)");
+  std::string pool, endpoint;
+  struct Action {
+    const char* name;
+    const char* help;
+    bool timed;
+  };
+  const Action actions[] = {
+      {"drain", "treat ENDPOINT as down for answers (still probed)", true},
+      {"undrain", "remove the override on ENDPOINT (same as clear)", false},
+      {"force-down", "treat ENDPOINT as down: a failover drill", true},
+      {"force-up", "treat ENDPOINT as up whatever the probes say", true},
+      {"clear", "remove the override on ENDPOINT", false},
+  };
+  for (const auto& a : actions) {
+    auto* sub = ctl->add_subcommand(a.name, a.help);
+    sub->add_option("POOL", pool, "pool name")->required();
+    sub->add_option("ENDPOINT", endpoint, "endpoint address as answered")->required();
+    if (a.timed) sub->add_option("--for", ctl_options.duration, "expire after e.g. 30s, 10m, 2h");
+  }
   CLI11_PARSE(app, argc, argv);
 
   if (*check) return runCheck(check_path);
+  if (*ctl) {
+    ctl_options.config_given = ctl->get_option("--config")->count() > 0;
+    ctl_options.command = ctl->get_subcommands().front()->get_name();
+    if (ctl_options.command == "explain") {
+      ctl_options.args = {explain_name, explain_type};
+    } else if (!pool.empty()) {
+      ctl_options.args = {pool, endpoint};
+    }
+    return control::runCtl(ctl_options);
+  }
   setupLogging();
   daemon::Daemon d(config_path, demo ? daemon::kDemoConfigYaml : nullptr);
   return d.run();

@@ -165,7 +165,8 @@ bool readName(const uint8_t* msg, size_t len, size_t offset, uint8_t* out, size_
       size_t target = ((l & 0x3f) << 8) | msg[pos + 1];
       // Only backward pointers: forward ones are never produced by a sane encoder and allowing
       // them is how loops are built. The jump cap bounds the work per name.
-      if (target >= pos || ++jumps > 64) return false;
+      // Names never start inside the 12-octet header either.
+      if (target >= pos || target < kHeaderSize || ++jumps > 64) return false;
       if (!jumped) end_of_first = pos + 2;
       jumped = true;
       pos = target;

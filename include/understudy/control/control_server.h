@@ -1,0 +1,64 @@
+// The control endpoint (issue 5): a small HTTP/1.1 server (Boost.Beast) on the daemon's control
+// io_context, never on a serving thread. GET /metrics, /status, /explain are open; POSTs that
+// change overrides or trigger a reload need the bearer token from control.token_file.
+//
+// Bounded on every axis so a misbehaving client cannot hurt the daemon: requests over 64 KiB (or
+// with headers over 8 KiB) get 413, every read and write has a 10 s deadline, at most 64
+// connections are open at once (more are closed at accept).
+#pragma once
+
+#include <utility>  // Boost 1.74 Asio uses std::exchange without including it
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "understudy/config/config.h"
+#include "understudy/control/sources.h"
+
+namespace understudy::control {
+
+struct ServerLimits {
+  size_t max_body = 64 * 1024;
+  size_t max_header = 8 * 1024;
+  std::chrono::milliseconds timeout{10000};
+  size_t max_connections = 64;
+  unsigned max_requests_per_connection = 1000;
+};
+
+class Router;
+
+class ControlServer {
+ public:
+  ControlServer(boost::asio::io_context& io, Sources& sources, const config::ControlConfig& config,
+                ServerLimits limits = {});
+  ~ControlServer();
+  ControlServer(const ControlServer&) = delete;
+  ControlServer& operator=(const ControlServer&) = delete;
+
+  // Binds and starts accepting. Throws std::runtime_error naming the address on failure.
+  void start();
+  // Closes the listener and every open connection; no handler touches Sources afterwards.
+  void stop();
+
+  // "127.0.0.1:8053" (the real port when the config asked for 0).
+  std::string boundAddress() const;
+
+  // On reload: re-reads the token file; a changed address takes effect at restart (logged).
+  void reconfigure(const config::ControlConfig& config);
+
+  struct Core;  // shared with the connections, which may outlive a stop()
+
+ private:
+  void doAccept();
+
+  boost::asio::io_context& io_;
+  config::ControlConfig config_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::shared_ptr<Core> core_;
+};
+
+}  // namespace understudy::control

@@ -1,0 +1,195 @@
+#include "metrics.h"
+
+#include <chrono>
+#include <iterator>
+#include <map>
+#include <string>
+
+#include "prometheus.h"
+#include "understudy/health/tracker.h"
+#include "understudy/version.h"
+
+namespace understudy::control {
+
+namespace {
+
+constexpr const char* kProtocols[] = {"udp", "tcp"};
+
+std::string hostPort(const health::ProbeTarget& t) {
+  std::string host = t.address.find(':') != std::string::npos ? "[" + t.address + "]" : t.address;
+  return host + ":" + std::to_string(t.check.port);
+}
+
+void serverMetrics(Exposition& x, const server::Server* server) {
+  server::QueryTotals totals = server ? server->queryTotals() : server::QueryTotals{};
+  x.family("understudy_queries_total", "DNS queries answered, by transport, query type and rcode.",
+           MetricType::kCounter);
+  for (size_t p = 0; p < 2; ++p) {
+    for (size_t t = 0; t < server::kTypeBuckets; ++t) {
+      for (size_t r = 0; r < server::kRcodeBuckets; ++r) {
+        uint64_t n = totals.answers[p][t][r];
+        if (n == 0) continue;  // 2 x 19 x 24 mostly-zero series would drown the useful ones
+        x.sample({{"protocol", kProtocols[p]},
+                  {"qtype", server::typeBucketName(t)},
+                  {"rcode", server::rcodeName(r)}},
+                 n);
+      }
+    }
+  }
+  x.family("understudy_responses_truncated_total", "Responses sent with TC=1, by transport.",
+           MetricType::kCounter);
+  for (size_t p = 0; p < 2; ++p) x.sample({{"protocol", kProtocols[p]}}, totals.truncated[p]);
+  x.family("understudy_queries_dropped_total",
+           "Requests dropped without an answer (malformed beyond a header, or a response).",
+           MetricType::kCounter);
+  for (size_t p = 0; p < 2; ++p) x.sample({{"protocol", kProtocols[p]}}, totals.dropped[p]);
+  x.family("understudy_tcp_connections", "Open DNS TCP connections.", MetricType::kGauge);
+  x.sample({}, uint64_t{server ? server->tcpConnections() : 0u});
+  x.family("understudy_tcp_connections_accepted_total", "DNS TCP connections accepted.",
+           MetricType::kCounter);
+  x.sample({}, server ? server->tcpAccepted() : 0);
+  x.family("understudy_tcp_connections_refused_total",
+           "DNS TCP connections closed at once because tcp_max_connections were open.",
+           MetricType::kCounter);
+  x.sample({}, server ? server->tcpRefused() : 0);
+}
+
+void endpointMetrics(Exposition& x, const failover::Monitor& monitor) {
+  auto endpoints = monitor.endpoints();
+  x.family("understudy_endpoint_up",
+           "Measured health of a pool endpoint (1 up, 0 down); absent until its first probe and "
+           "for check: none.",
+           MetricType::kGauge);
+  for (const auto& e : endpoints) {
+    if (e.state != "up" && e.state != "down") continue;
+    x.sample({{"pool", e.pool}, {"endpoint", e.address}, {"check", e.check}},
+             uint64_t{e.state == "up"});
+  }
+  x.family("understudy_endpoint_serving",
+           "Whether answers count the endpoint as healthy (measured health or an override).",
+           MetricType::kGauge);
+  for (const auto& e : endpoints) {
+    x.sample({{"pool", e.pool}, {"endpoint", e.address}}, uint64_t{e.serving});
+  }
+  x.family("understudy_endpoint_override", "1 while an operator override is active.",
+           MetricType::kGauge);
+  for (const auto& e : endpoints) {
+    if (!e.override) continue;
+    x.sample({{"pool", e.pool},
+              {"endpoint", e.address},
+              {"kind", failover::overrideName(e.override->kind)}},
+             uint64_t{1});
+  }
+
+  const auto& targets = monitor.controller().targets();
+  x.family("understudy_probe_results_total", "Health probes by outcome.", MetricType::kCounter);
+  for (size_t i = 0; i < targets.size(); ++i) {
+    const health::Tracker& t = monitor.tracker(i);
+    for (size_t k = 0; k < health::Tracker::kOutcomeKinds; ++k) {
+      auto kind = static_cast<health::OutcomeKind>(k);
+      x.sample({{"check", targets[i].check.name},
+                {"target", hostPort(targets[i])},
+                {"outcome", health::Outcome::kindName(kind)}},
+               t.outcomeCount(kind));
+    }
+  }
+  x.family("understudy_probe_duration_seconds", "Health probe duration.", MetricType::kHistogram);
+  constexpr size_t kBuckets = std::size(health::Tracker::kDurationBuckets);
+  for (size_t i = 0; i < targets.size(); ++i) {
+    const health::Tracker& t = monitor.tracker(i);
+    uint64_t cumulative[kBuckets];
+    for (size_t b = 0; b < kBuckets; ++b) cumulative[b] = t.durationBucket(b);
+    x.histogram({{"check", targets[i].check.name}, {"target", hostPort(targets[i])}},
+                health::Tracker::kDurationBuckets, cumulative, t.probes(), t.durationSum());
+  }
+}
+
+void poolMetrics(Exposition& x, const failover::Monitor& monitor) {
+  auto records = monitor.records();
+  auto labels = [](const failover::RecordStatus& r) -> Labels {
+    return {{"pool", r.pool}, {"record", r.name}, {"type", r.type}};
+  };
+  x.family("understudy_pool_answer_priority",
+           "Priority tier a pooled record answers with (0 when no tier applies).",
+           MetricType::kGauge);
+  for (const auto& r : records) x.sample(labels(r), uint64_t{r.decision.tier});
+  x.family("understudy_pool_answer_addresses", "Addresses in a pooled record's answer.",
+           MetricType::kGauge);
+  for (const auto& r : records) x.sample(labels(r), uint64_t{r.decision.addresses.size()});
+  x.family("understudy_pool_failed_over",
+           "1 while a pooled record does not answer its healthy primary endpoints.",
+           MetricType::kGauge);
+  for (const auto& r : records) {
+    x.sample(labels(r), uint64_t{r.decision.kind != failover::Decision::Kind::kPrimary});
+  }
+  x.family("understudy_pool_all_down",
+           "1 while no endpoint of a pooled record's family is healthy (when_all_down applies).",
+           MetricType::kGauge);
+  for (const auto& r : records) {
+    x.sample(labels(r), uint64_t{r.decision.kind == failover::Decision::Kind::kAllDown});
+  }
+
+  const auto& stats = monitor.poolStats();
+  x.family("understudy_pool_transitions_total", "Answer changes of a pool's records.",
+           MetricType::kCounter);
+  for (const auto& pool : monitor.config().pools) {
+    auto it = stats.find(pool.name);
+    x.sample({{"pool", pool.name}}, it == stats.end() ? 0 : it->second.transitions);
+  }
+  x.family("understudy_pool_last_transition_timestamp_seconds",
+           "Unix time of a pool's last answer change; absent until it has changed.",
+           MetricType::kGauge);
+  for (const auto& pool : monitor.config().pools) {
+    auto it = stats.find(pool.name);
+    if (it == stats.end() || !it->second.last_transition) continue;
+    double t =
+        std::chrono::duration<double>(it->second.last_transition->time_since_epoch()).count();
+    x.sample({{"pool", pool.name}}, t);
+  }
+  x.family("understudy_health_transitions_total",
+           "Up/down transitions of probe targets (first measurements not included).",
+           MetricType::kCounter);
+  x.sample({}, monitor.transitions());
+}
+
+}  // namespace
+
+std::string renderMetrics(Sources& sources) {
+  Exposition x;
+  x.family("understudy_build_info", "understudy build; the value is always 1.", MetricType::kGauge);
+  x.sample({{"version", UNDERSTUDY_VERSION}}, uint64_t{1});
+  serverMetrics(x, sources.server());
+  if (const failover::Monitor* monitor = sources.monitor()) {
+    endpointMetrics(x, *monitor);
+    poolMetrics(x, *monitor);
+  }
+  ReloadCounts reloads = sources.reloads();
+  x.family("understudy_reloads_total", "Configuration reloads, by result.", MetricType::kCounter);
+  x.sample({{"result", "ok"}}, reloads.ok);
+  x.sample({{"result", "failed"}}, reloads.failed);
+  x.family("understudy_snapshot_generation",
+           "Snapshots published since start (answers or zones changed).", MetricType::kGauge);
+  x.sample({}, sources.snapshots().generation());
+  x.family("understudy_webhook_deliveries_total", "Webhook notifications, by result.",
+           MetricType::kCounter);
+  if (const notify::Notifier* notifier = sources.notifier()) {
+    // Two hooks may share a URL (different headers or formats): one series each, summed.
+    std::map<std::string, notify::HookStats> by_url;
+    for (const auto& hook : notifier->stats()) {
+      auto& sum = by_url[hook.url];
+      sum.sent += hook.sent;
+      sum.failed += hook.failed;
+      sum.retried += hook.retried;
+      sum.dropped += hook.dropped;
+    }
+    for (const auto& [url, hook] : by_url) {
+      x.sample({{"url", url}, {"result", "sent"}}, hook.sent);
+      x.sample({{"url", url}, {"result", "failed"}}, hook.failed);
+      x.sample({{"url", url}, {"result", "retried"}}, hook.retried);
+      x.sample({{"url", url}, {"result", "dropped"}}, hook.dropped);
+    }
+  }
+  return x.text();
+}
+
+}  // namespace understudy::control

@@ -1,0 +1,270 @@
+#include "router.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/verb.hpp>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "duration.h"
+#include "metrics.h"
+#include "prometheus.h"
+#include "status.h"
+#include "token.h"
+
+namespace understudy::control {
+
+namespace http = boost::beast::http;
+using Json = nlohmann::ordered_json;
+
+namespace {
+
+Response make(const Request& req, http::status status, std::string body,
+              std::string_view content_type) {
+  Response res{status, req.version()};
+  res.set(http::field::server, "understudy");
+  res.set(http::field::content_type, std::string(content_type));
+  res.set(http::field::cache_control, "no-store");
+  res.keep_alive(req.keep_alive());
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+std::string dump(const Json& j) {
+  // Names and reasons come from configs, zones and probe answers: invalid UTF-8 must cost a
+  // replacement character, not the response.
+  return j.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+}
+
+Response json(const Request& req, http::status status, const Json& body) {
+  return make(req, status, dump(body), "application/json");
+}
+
+Response error(const Request& req, http::status status, std::string message) {
+  return json(req, status, Json{{"error", std::move(message)}});
+}
+
+std::vector<std::string_view> split(std::string_view s, char sep) {
+  std::vector<std::string_view> out;
+  size_t start = 0;
+  for (size_t i = 0; i <= s.size(); ++i) {
+    if (i == s.size() || s[i] == sep) {
+      out.push_back(s.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  return out;
+}
+
+// "a=1&b=x%20y" -> {a: 1, b: x y}. nullopt on a malformed escape.
+std::optional<std::map<std::string, std::string>> parseQuery(std::string_view query) {
+  std::map<std::string, std::string> out;
+  if (query.empty()) return out;
+  for (auto part : split(query, '&')) {
+    if (part.empty()) continue;
+    size_t eq = part.find('=');
+    auto key = percentDecode(part.substr(0, eq), true);
+    auto value = percentDecode(eq == std::string_view::npos ? "" : part.substr(eq + 1), true);
+    if (!key || !value) return std::nullopt;
+    out[*key] = *value;
+  }
+  return out;
+}
+
+// The config normalises endpoint addresses ("2001:DB8::1" -> "2001:db8::1"); so do we, so an
+// operator can type either.
+std::string normalizeAddress(const std::string& text) {
+  boost::system::error_code ec;
+  auto address = boost::asio::ip::make_address(text, ec);
+  return ec ? text : address.to_string();
+}
+
+}  // namespace
+
+std::optional<std::string> percentDecode(std::string_view text, bool plus_is_space) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%') {
+      if (i + 2 >= text.size()) return std::nullopt;
+      int hi = hex(text[i + 1]), lo = hex(text[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else if (plus_is_space && text[i] == '+') {
+      out += ' ';
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+Response Router::handle(const Request& req, const std::string& peer) {
+  std::string_view target(req.target().data(), req.target().size());
+  size_t q = target.find('?');
+  std::string path(target.substr(0, q));
+  std::string query(q == std::string_view::npos ? std::string_view() : target.substr(q + 1));
+  const bool get = req.method() == http::verb::get;
+  const bool post = req.method() == http::verb::post;
+
+  auto method_not_allowed = [&](const char* allow) {
+    Response res = error(req, http::status::method_not_allowed,
+                         std::string(req.method_string()) + " not allowed on " + path);
+    res.set(http::field::allow, allow);
+    return res;
+  };
+
+  Response res;
+  if (path == "/metrics" || path == "/status" || path == "/explain") {
+    if (!get) return method_not_allowed("GET");
+    if (path == "/metrics") {
+      res = make(req, http::status::ok, renderMetrics(sources_), Exposition::kContentType);
+    } else if (path == "/status") {
+      res = json(req, http::status::ok, statusJson(sources_));
+    } else {
+      auto params = parseQuery(query);
+      if (!params) return error(req, http::status::bad_request, "malformed query string");
+      ExplainResult r = explainJson(sources_, (*params)["name"], (*params)["type"]);
+      res = json(req, static_cast<http::status>(r.http_status), r.body);
+    }
+  } else if (path == "/reload" || path.starts_with("/pools/")) {
+    if (!post) return method_not_allowed("POST");
+    return mutate(req, peer, path, query);
+  } else if (path == "/") {
+    if (!get) return method_not_allowed("GET");
+    res =
+        json(req, http::status::ok,
+             Json{{"endpoints",
+                   {"GET /metrics", "GET /status", "GET /explain?name=NAME&type=TYPE",
+                    "POST /pools/POOL/endpoints/ADDRESS/drain|force-down|force-up|clear[?for=10m]",
+                    "POST /reload"}}});
+  } else {
+    return error(req, http::status::not_found, "no such path: " + path);
+  }
+  return res;
+}
+
+Response Router::mutate(const Request& req, const std::string& peer, const std::string& path,
+                        const std::string& query) {
+  const std::string what = std::string(req.method_string()) + " " + std::string(req.target());
+  if (!token_) {
+    spdlog::warn("control: refused {} from {}: mutations disabled (no control.token_file)", what,
+                 peer);
+    return error(req, http::status::forbidden, "mutations disabled: set control.token_file");
+  }
+  auto header = req.find(http::field::authorization);
+  std::optional<std::string_view> presented;
+  if (header != req.end()) {
+    presented = bearerToken(std::string_view(header->value().data(), header->value().size()));
+  }
+  if (!presented || !tokensEqual(*presented, *token_)) {
+    spdlog::warn("control: 401 for {} from {}: {} bearer token", what, peer,
+                 presented ? "wrong" : "missing");
+    Response res = error(req, http::status::unauthorized,
+                         presented ? "wrong bearer token" : "missing bearer token");
+    res.set(http::field::www_authenticate, "Bearer realm=\"understudy\"");
+    return res;
+  }
+  // Who asked; the Monitor logs what changed, with the same WARN level.
+  spdlog::warn("control: {} from {}", what, peer);
+
+  if (path == "/reload") {
+    if (!query.empty()) return error(req, http::status::bad_request, "/reload takes no parameters");
+    sources_.reload("control request");
+    return json(req, http::status::accepted,
+                Json{{"message", "reload started; watch /status or the log for the result"}});
+  }
+  // /pools/{pool}/endpoints/{address}/{action}
+  auto parts = split(std::string_view(path).substr(1), '/');
+  if (parts.size() != 5 || parts[0] != "pools" || parts[2] != "endpoints") {
+    return error(req, http::status::not_found,
+                 "no such path: " + path +
+                     " (expected /pools/POOL/endpoints/ADDRESS/drain|force-down|force-up|clear)");
+  }
+  auto pool = percentDecode(parts[1], false);
+  auto endpoint = percentDecode(parts[3], false);
+  if (!pool || !endpoint) return error(req, http::status::bad_request, "malformed escape in path");
+  return setOverride(req, *pool, normalizeAddress(*endpoint), std::string(parts[4]), query);
+}
+
+Response Router::setOverride(const Request& req, const std::string& pool,
+                             const std::string& endpoint, const std::string& action,
+                             const std::string& query) {
+  std::optional<failover::OverrideKind> kind;
+  if (action == "drain") {
+    kind = failover::OverrideKind::kDrain;
+  } else if (action == "force-down") {
+    kind = failover::OverrideKind::kForceDown;
+  } else if (action == "force-up") {
+    kind = failover::OverrideKind::kForceUp;
+  } else if (action != "clear") {
+    return error(req, http::status::not_found,
+                 "unknown action '" + action + "' (drain, force-down, force-up or clear)");
+  }
+  auto params = parseQuery(query);
+  if (!params) return error(req, http::status::bad_request, "malformed query string");
+  std::optional<std::chrono::seconds> duration;
+  for (const auto& [key, value] : *params) {
+    if (key != "for" || !kind) {
+      return error(req, http::status::bad_request,
+                   "unknown parameter '" + key + "'" + (kind ? " (only 'for')" : ""));
+    }
+    std::string why;
+    duration = parseDuration(value, &why);
+    if (!duration) return error(req, http::status::bad_request, why);
+  }
+
+  failover::Monitor* monitor = sources_.monitor();
+  if (!monitor) return error(req, http::status::service_unavailable, "not running");
+  const config::PoolConfig* p = monitor->config().findPool(pool);
+  if (!p) return error(req, http::status::not_found, "no pool '" + pool + "'");
+  bool found = false;
+  for (const auto& e : p->endpoints) found = found || e.address == endpoint;
+  if (!found) {
+    return error(req, http::status::not_found, "pool '" + pool + "' has no endpoint " + endpoint);
+  }
+
+  std::string why;
+  Json body;
+  if (!kind) {
+    if (!monitor->clearOverride(pool, endpoint, &why)) {
+      // Clearing what is not there is not an error: the endpoint is in the state asked for.
+      body["message"] = why;
+    } else {
+      body["message"] = "override on " + pool + "/" + endpoint + " cleared";
+    }
+  } else {
+    if (!monitor->setOverride(pool, endpoint, *kind, duration, &why)) {
+      return error(req, http::status::not_found, why);
+    }
+    body["message"] = std::string(failover::overrideName(*kind)) + " on " + pool + "/" + endpoint +
+                      (duration ? " for " + durationText(*duration) : " until cleared");
+  }
+  body["pool"] = pool;
+  body["endpoint"] = endpoint;
+  body["override"] = nullptr;
+  for (const auto& e : monitor->endpoints()) {
+    if (e.pool != pool || e.address != endpoint) continue;
+    body["serving"] = e.serving;
+    if (e.override) {
+      body["override"] = {
+          {"kind", failover::overrideName(e.override->kind)},
+          {"since", rfc3339(e.override->since)},
+          {"expires", e.override->expires ? Json(rfc3339(*e.override->expires)) : Json(nullptr)}};
+    }
+  }
+  return json(req, http::status::ok, body);
+}
+
+}  // namespace understudy::control

@@ -1,0 +1,43 @@
+// Maps control requests to responses. Pure request -> response on the control thread: no
+// sockets here, so the HTTP session stays a transport and the routes stay readable.
+#pragma once
+
+#include <utility>  // Boost 1.74 Asio uses std::exchange without including it
+
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <optional>
+#include <string>
+
+#include "understudy/control/sources.h"
+
+namespace understudy::control {
+
+using Request = boost::beast::http::request<boost::beast::http::string_body>;
+using Response = boost::beast::http::response<boost::beast::http::string_body>;
+
+class Router {
+ public:
+  explicit Router(Sources& sources) : sources_(sources) {}
+
+  // The bearer token for mutations; nullopt = mutations disabled (403).
+  void setToken(std::optional<std::string> token) { token_ = std::move(token); }
+
+  // `peer` is "127.0.0.1:41234", for logs.
+  Response handle(const Request& request, const std::string& peer);
+
+ private:
+  Response mutate(const Request& request, const std::string& peer, const std::string& path,
+                  const std::string& query);
+  Response setOverride(const Request& request, const std::string& pool, const std::string& endpoint,
+                       const std::string& action, const std::string& query);
+
+  Sources& sources_;
+  std::optional<std::string> token_;
+};
+
+// Percent-decoding of a path segment or query value ("%3A" -> ":", and "+" -> " " in queries).
+// nullopt on a malformed escape.
+std::optional<std::string> percentDecode(std::string_view text, bool plus_is_space);
+
+}  // namespace understudy::control
