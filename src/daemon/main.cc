@@ -28,7 +28,7 @@ int runCheck(const std::string& path) {
     std::printf("%s: OK, %s\n", path.c_str(), daemon::summary(*l.snapshot).c_str());
     for (const auto& z : l.snapshot->zones()) {
       std::printf("  zone %s: %zu records, %zu names\n", dns::nameToText(z->origin).c_str(),
-                  z->record_count, z->nodes.size());
+                  z->record_count, z->nodes().size());
     }
     if (!l.config->pools.empty()) {
       std::printf("  %zu checks, %zu pools, %zu pooled records\n", l.config->checks.size(),

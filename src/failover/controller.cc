@@ -83,10 +83,9 @@ std::shared_ptr<const zone::Snapshot> Controller::render(std::vector<Decision>* 
     }
     zone::DynamicRrset& entry = next->dynamic[static_cast<size_t>(z->soa_dynamic)];
     entry.mode = zone::DynamicRrset::Mode::kAnswer;
-    entry.rrset = *z->soa;
-    entry.rrset.dynamic = -1;
+    entry.assign(*z->soa);
     // SOA RDATA ends with SERIAL REFRESH RETRY EXPIRE MINIMUM, 4 octets each (RFC 1035 §3.3.13).
-    std::string& rdata = entry.rrset.rdatas.front();
+    std::span<char> rdata = entry.firstRdata();
     size_t at = rdata.size() - 20;
     rdata[at] = static_cast<char>(serial >> 24);
     rdata[at + 1] = static_cast<char>(serial >> 16);

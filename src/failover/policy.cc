@@ -80,7 +80,7 @@ zone::DynamicRrset render(const config::PoolConfig& pool, const config::PoolReco
         break;
       case config::WhenAllDown::kFallback: {
         out.mode = zone::DynamicRrset::Mode::kAnswer;
-        out.rrset.rdatas.push_back(record.fallback);
+        out.add(record.fallback);
         char text[INET6_ADDRSTRLEN] = "";
         inet_ntop(record.fallback.size() == 16 ? AF_INET6 : AF_INET, record.fallback.data(), text,
                   sizeof text);
@@ -92,7 +92,7 @@ zone::DynamicRrset render(const config::PoolConfig& pool, const config::PoolReco
   if (chosen.size() > pool.max_answers) chosen.resize(pool.max_answers);
   for (size_t i : chosen) {
     out.mode = zone::DynamicRrset::Mode::kAnswer;
-    out.rrset.rdatas.push_back(addressToRdata(pool.endpoints[i].address));
+    out.add(addressToRdata(pool.endpoints[i].address));
     d.addresses.push_back(pool.endpoints[i].address);
   }
   // failover_ttl whenever the answer is not the healthy primary one, so resolvers return soon.

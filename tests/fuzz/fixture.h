@@ -36,8 +36,8 @@ inline std::shared_ptr<const zone::Snapshot> loadFixture() {
       switch (i % 3) {
         case 0:
           d.mode = zone::DynamicRrset::Mode::kAnswer;
-          d.rrset.rdatas.push_back(d.rrset.type == 1 ? std::string("\xc0\x00\x02\x0a", 4)
-                                                     : std::string(15, '\x20') + '\x10');
+          d.add(d.rrset.type == 1 ? std::string("\xc0\x00\x02\x0a", 4)
+                                  : std::string(15, '\x20') + '\x10');
           break;
         case 1:
           d.mode = zone::DynamicRrset::Mode::kServFail;

@@ -70,7 +70,7 @@ TEST_P(PolicyTable, Renders) {
   if (row.mode == Mode::kAnswer) {
     std::vector<std::string> expected_rdata;
     for (const auto& a : row.addresses) expected_rdata.push_back(addressToRdata(a));
-    EXPECT_EQ(out.rrset.rdatas, expected_rdata);
+    EXPECT_EQ(out.rrset.rdatas.strings(), expected_rdata);
     EXPECT_EQ(out.rrset.ttl, row.ttl);
     EXPECT_EQ(d.ttl, row.ttl);
   }
@@ -182,7 +182,7 @@ TEST(Policy, AaaaRecordsUseOnlyIpv6Endpoints) {
   EXPECT_EQ(out.rrset.rdatas[0], addressToRdata("2001:db8::2"));
   EXPECT_EQ(d.kind, Decision::Kind::kFailover);  // the IPv6 primary tier is down
   auto v4 = render(p, record(), {1, 0, 1});
-  EXPECT_EQ(v4.rrset.rdatas, std::vector<std::string>{addressToRdata("192.0.2.1")});
+  EXPECT_EQ(v4.rrset.rdatas.strings(), std::vector<std::string>{addressToRdata("192.0.2.1")});
   EXPECT_EQ(v4.rrset.ttl, 300u);
 }
 
