@@ -73,6 +73,12 @@ bool MessageWriter::matchAt(size_t offset, const uint8_t* name, size_t len,
 bool MessageWriter::writeName(std::string_view name_view, bool compress, bool exact_case) noexcept {
   const auto* name = reinterpret_cast<const uint8_t*>(name_view.data());
   const size_t len = name_view.size();
+  if (compress && name == question_ && len == question_len_ && len > 1) {
+    if (!room(2)) return false;
+    buf_[size_++] = static_cast<uint8_t>(0xc0 | (question_at_ >> 8));
+    buf_[size_++] = static_cast<uint8_t>(question_at_ & 0xff);
+    return true;
+  }
   // Find the longest suffix already present in the message.
   size_t suffix = len;  // offset within `name` where the pointer goes; len = none found
   uint16_t target = 0;
@@ -118,6 +124,11 @@ bool MessageWriter::writeQuestion(const uint8_t* qname, size_t qname_len, uint16
   writeU16(buf_ + size_ + 2, qclass);
   size_ += 4;
   qdcount_ = 1;
+  if (m.size < 0x3fff) {
+    question_ = qname;
+    question_len_ = qname_len;
+    question_at_ = m.size;
+  }
   return true;
 }
 
@@ -205,6 +216,7 @@ void MessageWriter::rollback(const Mark& m) noexcept {
   counts_[1] = m.counts[1];
   counts_[2] = m.counts[2];
   compression_entries_ = m.compression_entries;
+  if (question_ && m.size <= question_at_) question_ = nullptr;
 }
 
 size_t MessageWriter::finish() noexcept {

@@ -72,6 +72,11 @@ class MessageWriter {
   // Offsets of label sequences already in the message that later names may point to.
   uint16_t compression_[kMaxCompressionEntries];
   size_t compression_entries_ = 0;
+  // The question's name as the caller passed it: an owner given by the same pointer (the usual
+  // answer) is the question itself and becomes a pointer to it without a search.
+  const uint8_t* question_ = nullptr;
+  size_t question_len_ = 0;
+  size_t question_at_ = 0;
 };
 
 }  // namespace understudy::dns
