@@ -950,8 +950,14 @@ class Loader {
       soa = loadSoa(std::nullopt, ctx, zone.where, &zone.serial_auto);
     }
 
-    if (soa) zone.records.push_back(std::move(*soa));
-    for (zone::Record& r : file_records) zone.records.push_back(std::move(r));
+    // A big zone file is most of the records: take its vector whole rather than copy it.
+    if (zone.records.empty() && !soa) {
+      zone.records = std::move(file_records);
+    } else {
+      zone.records.reserve(zone.records.size() + file_records.size() + 1);
+      if (soa) zone.records.push_back(std::move(*soa));
+      for (zone::Record& r : file_records) zone.records.push_back(std::move(r));
+    }
     if (auto records = f.get("records")) {
       const std::string key = joinKey(ctx.key, "records");
       if (expectList(*records, key)) {

@@ -42,8 +42,9 @@ std::string typeToText(uint16_t type);
 std::optional<std::string> parseRdata(uint16_t type, std::string_view text, std::string_view origin,
                                       std::string* error);
 
-// Imports an RFC 1035 master file with ldns. `origin` is wire format; `default_ttl` applies where
-// the file has no $TTL. Throws ConfigError naming file:line on the first bad line.
+// Imports an RFC 1035 master file (our own reader; RDATA of uncommon types goes through ldns).
+// `origin` is wire format; `default_ttl` applies where the file has no $TTL. Throws ConfigError
+// naming file:line on the first bad line.
 std::vector<Record> importZoneFile(const std::string& path, std::string_view origin,
                                    uint32_t default_ttl);
 
