@@ -1,10 +1,18 @@
 #include "understudy/server/server.h"
 
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <utility>  // Boost 1.74 Asio uses std::exchange without including it
 
+#include <algorithm>
 #include <boost/asio.hpp>
+#include <csignal>
 #include <optional>
 #include <stdexcept>
+#include <system_error>
 
 #include "tcp_server.h"
 #include "udp_server.h"
@@ -23,6 +31,12 @@ std::string formatEndpoint(const asio::ip::address& address, uint16_t port) {
 [[noreturn]] void bindFailed(const std::string& what, const asio::ip::address& a, uint16_t port,
                              const boost::system::error_code& ec) {
   throw std::runtime_error("cannot " + what + " " + formatEndpoint(a, port) + ": " + ec.message());
+}
+
+[[noreturn]] void bindFailed(const std::string& what, const asio::ip::address& a, uint16_t port,
+                             int error) {
+  throw std::runtime_error("cannot " + what + " " + formatEndpoint(a, port) + ": " +
+                           std::system_category().message(error));
 }
 
 // For a listen entry with port 0: a port the OS hands out for UDP that is also free for TCP.
@@ -63,6 +77,59 @@ void ensureNotTaken(const asio::ip::address& address, uint16_t port) {
     bindFailed("bind TCP", address, port, ec);
 }
 
+// One of the SO_REUSEPORT UDP sockets on `address:port`, blocking (its thread sleeps in
+// recvmmsg). Returns the descriptor; `*bound` is the port it got.
+int openUdpSocket(const asio::ip::address& address, uint16_t port, int receive_buffer,
+                  uint16_t* bound) {
+  asio::ip::udp::endpoint endpoint(address, port);
+  int fd = ::socket(address.is_v6() ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) bindFailed("open UDP socket for", address, port, errno);
+  int one = 1;
+  if (address.is_v6()) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  // SO_REUSEPORT: every UDP thread binds its own socket; the kernel spreads the load.
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+  if (::bind(fd, endpoint.data(), static_cast<socklen_t>(endpoint.size())) != 0) {
+    int error = errno;
+    ::close(fd);
+    bindFailed("bind UDP", address, port, error);
+  }
+  sockaddr_storage local{};
+  socklen_t size = sizeof local;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &size);
+  *bound = ntohs(local.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6&>(local).sin6_port
+                                             : reinterpret_cast<sockaddr_in&>(local).sin_port);
+  return fd;
+}
+
+// Serving threads take no asynchronous signal: SIGHUP/SIGTERM go to the daemon's control thread
+// (Asio's signal_set there), and a blocked recvmmsg is never cut short by one. The signals a fault
+// raises stay unblocked: blocked, they would bypass any handler (a sanitizer's report) and kill.
+class ServingThreadSignalMask {
+ public:
+  ServingThreadSignalMask() {
+    sigset_t block;
+    sigfillset(&block);
+    for (int fault : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS}) sigdelset(&block, fault);
+    pthread_sigmask(SIG_BLOCK, &block, &saved_);
+  }
+  ~ServingThreadSignalMask() { pthread_sigmask(SIG_SETMASK, &saved_, nullptr); }
+  ServingThreadSignalMask(const ServingThreadSignalMask&) = delete;
+  ServingThreadSignalMask& operator=(const ServingThreadSignalMask&) = delete;
+
+ private:
+  sigset_t saved_;
+};
+
+// "udp-3": what top -H, ps -L and perf show for the thread. Named by start() itself, so the names
+// are there when it returns.
+void nameThread(std::thread& thread, const char* kind, size_t index) {
+  std::string name = std::string(kind) + "-" + std::to_string(index);
+  name.resize(std::min<size_t>(name.size(), 15));  // the kernel keeps 15 characters
+  pthread_setname_np(thread.native_handle(), name.c_str());
+}
+
 }  // namespace
 
 class Server::Worker {
@@ -70,44 +137,28 @@ class Server::Worker {
   Worker(const zone::SnapshotHolder& holder, ThreadQueryStats& stats)
       : reader_(holder), stats_(stats), guard_(io_.get_executor()) {}
 
-  // Binds one UDP socket and one TCP acceptor on `address:port`. Returns the bound port.
-  uint16_t bind(const asio::ip::address& address, uint16_t port, const ServerOptions& options,
-                std::atomic<unsigned>& connections, std::atomic<uint64_t>& accepted,
-                std::atomic<uint64_t>& refused, RateLimiter* limiter) {
+  // Binds one TCP acceptor on `address:port` (the port the UDP sockets got).
+  void bind(const asio::ip::address& address, uint16_t port, const ServerOptions& options,
+            std::atomic<unsigned>& connections, std::atomic<uint64_t>& accepted,
+            std::atomic<uint64_t>& refused) {
     boost::system::error_code ec;
-    asio::ip::udp::endpoint udp_ep(address, port);
-    asio::ip::udp::socket udp(io_);
-    if (udp.open(udp_ep.protocol(), ec)) bindFailed("open UDP socket for", address, port, ec);
-    if (address.is_v6()) udp.set_option(asio::ip::v6_only(true), ec);
-    udp.set_option(asio::socket_base::reuse_address(true), ec);
-    int one = 1;
-    // SO_REUSEPORT: every serving thread binds its own socket; the kernel spreads the load.
-    ::setsockopt(udp.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-    udp.set_option(asio::socket_base::receive_buffer_size(options.udp_receive_buffer), ec);
-    ec.clear();
-    if (udp.bind(udp_ep, ec)) bindFailed("bind UDP", address, port, ec);
-    uint16_t bound = udp.local_endpoint().port();
-
-    asio::ip::tcp::endpoint tcp_ep(address, bound);
+    asio::ip::tcp::endpoint tcp_ep(address, port);
     asio::ip::tcp::acceptor acceptor(io_);
-    if (acceptor.open(tcp_ep.protocol(), ec)) bindFailed("open TCP socket for", address, bound, ec);
+    if (acceptor.open(tcp_ep.protocol(), ec)) bindFailed("open TCP socket for", address, port, ec);
     if (address.is_v6()) acceptor.set_option(asio::ip::v6_only(true), ec);
     acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+    int one = 1;
     ::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
     ec.clear();
-    if (acceptor.bind(tcp_ep, ec)) bindFailed("bind TCP", address, bound, ec);
+    if (acceptor.bind(tcp_ep, ec)) bindFailed("bind TCP", address, port, ec);
     if (acceptor.listen(asio::socket_base::max_listen_connections, ec))
-      bindFailed("listen on TCP", address, bound, ec);
-
-    udp_.push_back(std::make_unique<UdpServer>(io_, std::move(udp), reader_, stats_, limiter));
+      bindFailed("listen on TCP", address, port, ec);
     tcp_.push_back(std::make_unique<TcpServer>(
         io_, std::move(acceptor), reader_, stats_, options.tcp_idle_timeout,
         options.tcp_max_connections, connections, accepted, refused));
-    return bound;
   }
 
   void run() {
-    for (auto& u : udp_) u->start();
     for (auto& t : tcp_) t->start();
     // Catch everything at the top of the thread: a bug costs a packet, not the daemon.
     while (true) {
@@ -121,7 +172,6 @@ class Server::Worker {
 
   void requestStop() {
     asio::post(io_, [this] {
-      for (auto& u : udp_) u->close();
       for (auto& t : tcp_) t->stop();
       guard_.reset();
     });
@@ -134,7 +184,6 @@ class Server::Worker {
   zone::SnapshotHolder::Reader reader_;
   ThreadQueryStats& stats_;
   asio::executor_work_guard<asio::io_context::executor_type> guard_;
-  std::vector<std::unique_ptr<UdpServer>> udp_;
   std::vector<std::unique_ptr<TcpServer>> tcp_;
 };
 
@@ -148,10 +197,13 @@ Server::~Server() {
 void Server::start() {
   unsigned threads =
       options_.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : options_.threads;
-  stats_ = std::make_unique<QueryStats>(threads);
+  const size_t udp_threads = options_.listen.size() * threads;
+  udp_threads_ = udp_threads;
+  // UDP threads' counters first, then the TCP threads'; /metrics sums them all.
+  stats_ = std::make_unique<QueryStats>(udp_threads + threads);
   if (options_.rrl.enabled) limiter_ = std::make_unique<RateLimiter>(options_.rrl);
   for (unsigned i = 0; i < threads; ++i) {
-    workers_.push_back(std::make_unique<Worker>(holder_, stats_->thread(i)));
+    workers_.push_back(std::make_unique<Worker>(holder_, stats_->thread(udp_threads + i)));
   }
   for (const ListenSpec& spec : options_.listen) {
     boost::system::error_code ec;
@@ -163,37 +215,52 @@ void Server::start() {
     } else {
       ensureNotTaken(address, port);
     }
+    for (unsigned i = 0; i < threads; ++i) {
+      int fd = openUdpSocket(address, port, options_.udp_receive_buffer, &port);
+      udp_.push_back(
+          std::make_unique<UdpServer>(fd, holder_, stats_->thread(udp_.size()), limiter_.get()));
+    }
     for (auto& worker : workers_) {
-      port = worker->bind(address, port, options_, tcp_connections_, tcp_accepted_, tcp_refused_,
-                          limiter_.get());
+      worker->bind(address, port, options_, tcp_connections_, tcp_accepted_, tcp_refused_);
     }
     bound_.push_back({"udp", formatEndpoint(address, port)});
     bound_.push_back({"tcp", formatEndpoint(address, port)});
   }
-  for (auto& worker : workers_) {
-    Worker* w = worker.get();
-    threads_.emplace_back([w] { w->run(); });
+  started_ = true;  // from here on stop() joins whatever was started, should a spawn fail
+  ServingThreadSignalMask mask;  // inherited by every thread created in this scope
+  try {
+    for (size_t i = 0; i < udp_.size(); ++i) {
+      UdpServer* u = udp_[i].get();
+      threads_.emplace_back([u] { u->run(); });
+      nameThread(threads_.back(), "udp", i);
+    }
+    for (size_t i = 0; i < workers_.size(); ++i) {
+      Worker* w = workers_[i].get();
+      threads_.emplace_back([w] { w->run(); });
+      nameThread(threads_.back(), "tcp", i);
+    }
+  } catch (...) {
+    stop(std::chrono::milliseconds(0));
+    throw;
   }
-  started_ = true;
 }
 
 void Server::stop(std::chrono::milliseconds grace) {
   if (!started_) return;
   started_ = false;
+  for (auto& u : udp_) u->requestStop();
   for (auto& w : workers_) w->requestStop();
   // Give in-flight TCP answers until the grace period ends, then cut the rest.
   auto deadline = std::chrono::steady_clock::now() + grace;
-  std::thread killer([this, deadline] {
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (tcp_connections_.load() == 0) return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    for (auto& w : workers_) w->forceStop();
-  });
-  killer.join();
+  while (std::chrono::steady_clock::now() < deadline && tcp_connections_.load() != 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   for (auto& w : workers_) w->forceStop();
   for (auto& t : threads_) t.join();
   threads_.clear();
+  // Close the UDP sockets now, not at destruction: a socket left in the SO_REUSEPORT group
+  // would still be handed its share of the queries, and nobody would read them.
+  udp_.clear();
 }
 
 }  // namespace understudy::server

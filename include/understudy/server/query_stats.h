@@ -56,6 +56,8 @@ class QueryStats {
     for (size_t i = 0; i < threads; ++i) blocks_.push_back(std::make_unique<ThreadQueryStats>());
   }
   ThreadQueryStats& thread(size_t i) { return *blocks_[i]; }
+  const ThreadQueryStats& thread(size_t i) const { return *blocks_[i]; }
+  size_t threads() const { return blocks_.size(); }
   QueryTotals totals() const;
 
  private:

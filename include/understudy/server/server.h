@@ -1,6 +1,8 @@
-// The serving side (DESIGN.md): N threads, each with its own io_context and its own
-// SO_REUSEPORT UDP socket and TCP acceptor per listen address. Threads only read the current
-// Snapshot; they never lock or log per query.
+// The serving side (DESIGN.md). UDP: one thread per UDP socket, `threads` SO_REUSEPORT sockets per
+// listen address, each thread blocked in recvmmsg on its own socket (gdnsd's model: two system
+// calls per batch of queries). TCP: `threads` threads, each with its own io_context and its own
+// SO_REUSEPORT acceptor per listen address. Threads only read the current Snapshot; they never
+// lock or log per query.
 #pragma once
 
 #include <atomic>
@@ -36,6 +38,8 @@ struct BoundSocket {
   std::string address;   // "127.0.0.1:5353" or "[::1]:5353"
 };
 
+class UdpServer;
+
 class Server {
  public:
   Server(ServerOptions options, const zone::SnapshotHolder& holder);
@@ -44,9 +48,12 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   // Binds every socket (throws std::runtime_error naming the address on failure) and starts the
-  // serving threads.
+  // serving threads ("udp-N", "tcp-N"). They block every asynchronous signal, so SIGHUP/SIGTERM
+  // reach the thread that called start() (the daemon's control thread) and never interrupt a
+  // serving loop.
   void start();
-  // Stops accepting, lets in-flight TCP answers finish, and joins the threads within `grace`.
+  // Stops the UDP loops at once (each sends the answers of the batch in hand), stops accepting,
+  // lets in-flight TCP answers finish, and joins the threads within `grace`.
   void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(2000));
 
   const std::vector<BoundSocket>& bound() const { return bound_; }
@@ -57,13 +64,19 @@ class Server {
   uint64_t rateLimited() const { return limiter_ ? limiter_->limited() : 0; }
   // Safe to call from any thread once start() returned.
   QueryTotals queryTotals() const { return stats_ ? stats_->totals() : QueryTotals{}; }
+  // Per-thread counters: blocks [0, udpThreads()) are the UDP threads, then the TCP threads.
+  // Null before start().
+  const QueryStats* queryStats() const { return stats_.get(); }
+  size_t udpThreads() const { return udp_threads_; }
 
  private:
-  class Worker;
+  class Worker;  // one TCP thread
   ServerOptions options_;
   const zone::SnapshotHolder& holder_;
+  std::vector<std::unique_ptr<UdpServer>> udp_;
+  size_t udp_threads_ = 0;
   std::vector<std::unique_ptr<Worker>> workers_;
-  std::vector<std::thread> threads_;
+  std::vector<std::thread> threads_;  // UDP and TCP
   std::vector<BoundSocket> bound_;
   std::atomic<unsigned> tcp_connections_{0};
   std::atomic<uint64_t> tcp_accepted_{0};
