@@ -447,8 +447,8 @@ std::map<uint16_t, ServerQueues> serverSideQueues(uint16_t server_port) {
   while (std::fgets(line, sizeof line, f)) {
     unsigned long laddr = 0, raddr = 0, tx = 0, rx = 0;
     unsigned lport = 0, rport = 0, state = 0;
-    if (std::sscanf(line, " %*u: %lx:%x %lx:%x %x %lx:%lx", &laddr, &lport, &raddr, &rport,
-                    &state, &tx, &rx) != 7)
+    if (std::sscanf(line, " %*u: %lx:%x %lx:%x %x %lx:%lx", &laddr, &lport, &raddr, &rport, &state,
+                    &tx, &rx) != 7)
       continue;
     if (lport != server_port || state != 1 /* TCP_ESTABLISHED */) continue;
     out[static_cast<uint16_t>(rport)] = {static_cast<long>(tx), static_cast<long>(rx)};
