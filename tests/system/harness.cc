@@ -220,6 +220,24 @@ bool pollUntil(const std::function<bool()>& cond, std::chrono::milliseconds time
   }
 }
 
+std::string sanitizerReport(std::string_view output) {
+  // ASan and LSan: "==PID==ERROR: AddressSanitizer: ...", "==PID==ERROR: LeakSanitizer: ...";
+  // UBSan: "file:line:col: runtime error: ...".
+  size_t at = std::string_view::npos;
+  for (std::string_view marker : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                                  "ERROR: UndefinedBehaviorSanitizer", ": runtime error: "}) {
+    at = std::min(at, output.find(marker));
+  }
+  if (at == std::string_view::npos) return "";
+  size_t begin = output.rfind('\n', at);
+  begin = begin == std::string_view::npos ? 0 : begin + 1;
+  size_t end = begin;
+  for (int lines = 0; lines < 40 && end != std::string_view::npos; ++lines) {
+    end = output.find('\n', end + 1);
+  }
+  return std::string(output.substr(begin, end == std::string_view::npos ? end : end - begin));
+}
+
 CommandResult runCommand(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
   CommandResult result;
   int out_pipe[2], err_pipe[2];
@@ -280,6 +298,10 @@ CommandResult runCommand(const std::vector<std::string>& argv, std::chrono::mill
     waitpid(pid, &st, 0);
   }
   result.exit_code = decodeStatus(st);
+  for (const std::string* output : {&result.err, &result.out}) {
+    std::string report = sanitizerReport(*output);
+    if (!report.empty()) ADD_FAILURE() << "sanitizer report from `" << argv[0] << "`:\n" << report;
+  }
   return result;
 }
 
@@ -302,6 +324,8 @@ Process::Process(const std::vector<std::string>& argv, std::string log_path)
 
 Process::~Process() {
   stop(2s);
+  std::string report = sanitizerReport(log());
+  if (!report.empty()) ADD_FAILURE() << "sanitizer report in " << log_path_ << ":\n" << report;
 }
 
 bool Process::running() {

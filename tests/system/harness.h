@@ -56,14 +56,21 @@ struct CommandResult {
   std::string err;
 };
 
+// The first sanitizer report (ASan, LSan, UBSan) in a child's output, with the lines after it,
+// or "" when there is none. Under tests/sanitize.sh every child is sanitized, and GCC's UBSan
+// (linked with ASan) writes its reports to stderr only, never to the log_path files that script
+// collects: so the harness looks at every child's output itself.
+std::string sanitizerReport(std::string_view output);
+
 // Runs argv[0] (PATH lookup) with stdin from /dev/null, capturing stdout and stderr. Kills the
-// child (by its PID) when `timeout` passes.
+// child (by its PID) when `timeout` passes. A sanitizer report in its output fails the test.
 CommandResult runCommand(const std::vector<std::string>& argv,
                          std::chrono::milliseconds timeout = 10s);
 
 // A child process with stdout+stderr appended to a log file. The child gets SIGKILL if the test
 // process dies first (PR_SET_PDEATHSIG), so a crashed test leaves nothing running. It inherits no
 // other descriptor: a backend socket the test closes is closed, not kept alive in the child.
+// A sanitizer report in the log fails the test (checked when the Process is destroyed).
 class Process {
  public:
   Process(const std::vector<std::string>& argv, std::string log_path);
