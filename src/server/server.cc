@@ -12,7 +12,6 @@
 #include <csignal>
 #include <optional>
 #include <stdexcept>
-#include <system_error>
 
 #include "tcp_server.h"
 #include "udp_server.h"
@@ -35,8 +34,7 @@ std::string formatEndpoint(const asio::ip::address& address, uint16_t port) {
 
 [[noreturn]] void bindFailed(const std::string& what, const asio::ip::address& a, uint16_t port,
                              int error) {
-  throw std::runtime_error("cannot " + what + " " + formatEndpoint(a, port) + ": " +
-                           std::system_category().message(error));
+  bindFailed(what, a, port, boost::system::error_code(error, boost::system::system_category()));
 }
 
 // For a listen entry with port 0: a port the OS hands out for UDP that is also free for TCP.

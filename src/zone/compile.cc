@@ -59,7 +59,8 @@ class ZoneBuilder {
     const size_t errors_before = errors_.size();
     assignNodes();
     groupRecords();
-    const BuildNode* apex = findBuild(src_.origin);
+    const uint32_t apex_index = findIndex(src_.origin);
+    const BuildNode* apex = apex_index == kNone ? nullptr : &nodes_[apex_index];
     const RrsetBuild* soa = nullptr;
     if (apex) {
       for (uint32_t s = apex->first_rrset; s < apex->first_rrset + apex->rrset_count; ++s) {
@@ -106,16 +107,13 @@ class ZoneBuilder {
 
   const Record& record(uint32_t i) const { return src_.records[i]; }
 
-  const BuildNode* findBuild(std::string_view key) const {
+  // The node whose (lowercased) key is `key`, or kNone.
+  uint32_t findIndex(std::string_view key, uint64_t hash) const {
     int64_t i = index_.find(
-        key, hashName(key), [this](uint32_t n) { return nodes_[n].key; }, /*fold=*/false);
-    return i < 0 ? nullptr : &nodes_[static_cast<size_t>(i)];
-  }
-  uint32_t findIndex(std::string_view key) const {
-    int64_t i = index_.find(
-        key, hashName(key), [this](uint32_t n) { return nodes_[n].key; }, /*fold=*/false);
+        key, hash, [this](uint32_t n) { return nodes_[n].key; }, /*fold=*/false);
     return i < 0 ? kNone : static_cast<uint32_t>(i);
   }
+  uint32_t findIndex(std::string_view key) const { return findIndex(key, hashName(key)); }
   uint32_t addNode(std::string_view key, uint64_t hash, uint32_t first_record) {
     uint32_t n = static_cast<uint32_t>(nodes_.size());
     nodes_.push_back(BuildNode{key, first_record});
@@ -154,7 +152,7 @@ class ZoneBuilder {
       }
       previous = &r;
       uint64_t hash = hashName(key);
-      uint32_t n = findIndexHashed(key, hash);
+      uint32_t n = findIndex(key, hash);
       if (n != kNone) {
         keys_.resize(start);
       } else {
@@ -163,11 +161,6 @@ class ZoneBuilder {
       previous_node = n;
       if (validRecord(r)) node_of_[i] = n;
     }
-  }
-  uint32_t findIndexHashed(std::string_view key, uint64_t hash) const {
-    int64_t i = index_.find(
-        key, hash, [this](uint32_t n) { return nodes_[n].key; }, /*fold=*/false);
-    return i < 0 ? kNone : static_cast<uint32_t>(i);
   }
 
   bool validRecord(const Record& r) {
@@ -302,7 +295,7 @@ class ZoneBuilder {
       while (name.size() > src_.origin.size()) {
         name = dns::parentName(name);
         uint64_t hash = hashName(name);
-        if (findIndexHashed(name, hash) != kNone) break;
+        if (findIndex(name, hash) != kNone) break;
         addNode(name, hash, kNone);
       }
     }
