@@ -4,20 +4,26 @@
 #   1. failover latency at interval 1s / fall 3 and at interval 200ms / fall 2, 5 repetitions each;
 #   2. the health thread's CPU use with 10,000 endpoints probed every second.
 # Usage: bash bench/failover.sh [latency|cpu|all]   (default all)
-# Environment: BUILD_DIR (default build-bench), REPS (5), ENDPOINTS (10000), SECONDS_CPU (30).
+# Environment: BUILD_DIR (default build-bench), REPS (5), ENDPOINTS (10000), SECONDS_CPU (30),
+#   UNDERSTUDY_BIN (use this daemon instead of building one).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build-bench}
 what=${1:-all}
 jobs=$(nproc)
 
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DUNDERSTUDY_BUILD_TESTS=OFF \
-  -DCMAKE_CXX_FLAGS="${BENCH_CXX_FLAGS-}" >/dev/null
-cmake --build "$build" -j"$jobs" --target understudy >/dev/null
-cmake -S "$root/bench" -B "$build/bench" -DCMAKE_BUILD_TYPE=Release >/dev/null
+if [[ -n ${UNDERSTUDY_BIN:-} ]]; then
+  daemon=$UNDERSTUDY_BIN  # a Release daemon built elsewhere (CI's smoke run reuses its build)
+else
+  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DUNDERSTUDY_BUILD_TESTS=OFF \
+    -DCMAKE_CXX_FLAGS="${BENCH_CXX_FLAGS-}" >/dev/null
+  cmake --build "$build" -j"$jobs" --target understudy >/dev/null
+  daemon=$build/understudy
+fi
+cmake -S "$root/bench" -B "$build/bench" -DCMAKE_BUILD_TYPE=Release \
+  -DUNDERSTUDY_WERROR="${UNDERSTUDY_WERROR:-OFF}" >/dev/null
 cmake --build "$build/bench" -j"$jobs" >/dev/null
 
-daemon=$build/understudy
 tool=$build/bench/failover_bench
 echo "understudy: $daemon ($("$daemon" --version 2>/dev/null | head -1 || true))"
 echo "host: $(nproc) cores, $(uname -r)"

@@ -241,10 +241,16 @@ class ZoneBuilder {
       const Record& r = record(*it);
       if (it != first && (r.dynamic >= 0 || head.dynamic >= 0)) {
         // A pooled RRset is owned by its pool as a whole; static records cannot join it.
-        errors_.push_back(at(r, "'" + nameToText(r.owner) + "' " + typeName(r.type) +
-                                    " is already defined at " + where(head) +
-                                    "; a pooled record must be the only " + typeName(r.type) +
-                                    " record of its name"));
+        // Appended in steps: GCC 12 at -O3 reports a false -Wrestrict for "x" + std::string&&.
+        std::string why = "'";
+        why += nameToText(r.owner);
+        why += "' ";
+        why += typeName(r.type);
+        why += " is already defined at " + where(head);
+        why += "; a pooled record must be the only ";
+        why += typeName(r.type);
+        why += " record of its name";
+        errors_.push_back(at(r, why));
         continue;
       }
       if (head.dynamic >= 0) continue;  // the content comes from the pool

@@ -884,7 +884,11 @@ class Reader {
   void fields(uint16_t type, const Token* rd, size_t rn, std::initializer_list<const char*> names) {
     if (rn == names.size()) return;
     std::string expected;
-    for (const char* name : names) expected += (expected.empty() ? "" : " ") + std::string(name);
+    for (const char* name : names) {
+      // Appended piece by piece: GCC 12 at -O3 reports a false -Wrestrict for "x" + std::string&&.
+      if (!expected.empty()) expected += ' ';
+      expected += name;
+    }
     invalid(type, rd, rn,
             "expected " + std::to_string(names.size()) +
                 (names.size() == 1 ? " field" : " fields") + " (" + expected + "), got " +

@@ -43,7 +43,7 @@ class FakeProber : public Prober {
 ProbeTarget target(const std::string& address, int interval_ms = 1000, int timeout_ms = 200) {
   ProbeTarget t;
   t.address = address;
-  t.check.name = "c";
+  t.check.name = std::string("c");  // not = "c": GCC 12 -O3 false -Wrestrict
   t.check.interval = milliseconds(interval_ms);
   t.check.timeout = milliseconds(timeout_ms);
   return t;

@@ -512,7 +512,9 @@ TEST_F(NotifierTest, FullQueueDropsTheOldestWaiting) {
   LogCapture log;
 
   for (int i = 0; i < 10; ++i) {
-    notifier.onHealth(healthEvent("t" + std::to_string(i) + " 127.0.0.1:80", "up", "down"));
+    std::string target = std::to_string(i);  // not "t" + std::string&&: GCC 12 -O3 -Wrestrict
+    target.insert(target.begin(), 't');
+    notifier.onHealth(healthEvent(target + " 127.0.0.1:80", "up", "down"));
   }
   HookStats stats = notifier.stats()[0];
   EXPECT_EQ(stats.queued, 3u);
@@ -549,7 +551,9 @@ TEST_F(NotifierTest, HangingHookDelaysNeitherOtherHooksNorTheIoContext) {
 
   auto start = Clock::now();
   for (int i = 0; i < 5; ++i) {
-    notifier.onHealth(healthEvent("t" + std::to_string(i) + " 127.0.0.1:80", "up", "down"));
+    std::string target = std::to_string(i);  // not "t" + std::string&&: GCC 12 -O3 -Wrestrict
+    target.insert(target.begin(), 't');
+    notifier.onHealth(healthEvent(target + " 127.0.0.1:80", "up", "down"));
   }
   EXPECT_LT(Clock::now() - start, 50ms);  // the sink call itself never waits
   ASSERT_TRUE(runUntil([&] { return healthy.count() == 5; }, 2000ms));
@@ -591,7 +595,9 @@ TEST_F(NotifierTest, RemovedHookFinishesItsRequestInFlightOnly) {
   Receiver slow(Reply::kSlowOk);
   Notifier notifier(io_, {hook(slow.url())}, "ns1", fastRetries());
   for (int i = 0; i < 3; ++i) {
-    notifier.onHealth(healthEvent("t" + std::to_string(i) + " 127.0.0.1:80", "up", "down"));
+    std::string target = std::to_string(i);  // not "t" + std::string&&: GCC 12 -O3 -Wrestrict
+    target.insert(target.begin(), 't');
+    notifier.onHealth(healthEvent(target + " 127.0.0.1:80", "up", "down"));
   }
   ASSERT_TRUE(runUntil([&] { return slow.count() == 1; }));
 

@@ -24,12 +24,13 @@ bool onUdpThread() {
 }
 }  // namespace
 
-void* operator new(size_t size) {
+// None of the replacements is inlined: where GCC sees malloc() in an inlined new beside a delete
+// (or the other way round) it warns of a mismatched pair, at -O3 even through a noinline delete.
+__attribute__((noinline)) void* operator new(size_t size) {
   if (onUdpThread()) g_udp_thread_allocations.fetch_add(1, std::memory_order_relaxed);
   if (void* p = std::malloc(size ? size : 1)) return p;
   throw std::bad_alloc();
 }
-// Not inlined: where GCC sees a new next to an inlined free() it warns of a mismatch.
 __attribute__((noinline)) void operator delete(void* p) noexcept {
   std::free(p);
 }

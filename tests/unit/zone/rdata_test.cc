@@ -92,8 +92,10 @@ TEST(ParseRdata, TxtLongStringIsRejectedByLdns) {
   const std::string long_text(300, 'x');
   std::string error = parseError(16, "\"" + long_text + "\"");
   EXPECT_EQ(error.rfind("invalid TXT data '\"xxx", 0), 0u) << error;
-  std::string wire =
-      parse(16, "\"" + long_text.substr(0, 255) + "\" \"" + long_text.substr(255) + "\"");
+  // Quoted strings built by append: GCC 12 -O3 gives a false -Wrestrict for "x" + std::string&&.
+  std::string two = "\"";
+  two.append(long_text, 0, 255).append("\" \"").append(long_text, 255).append("\"");
+  std::string wire = parse(16, two);
   ASSERT_EQ(wire.size(), 1u + 255 + 1 + 45);
   EXPECT_EQ(static_cast<uint8_t>(wire[0]), 255);
   EXPECT_EQ(static_cast<uint8_t>(wire[256]), 45);
