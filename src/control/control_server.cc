@@ -22,7 +22,11 @@ std::string listenText(const std::string& address, uint16_t port) {
 
 ControlServer::ControlServer(boost::asio::io_context& io, Sources& sources,
                              const config::ControlConfig& config, ServerLimits limits)
-    : io_(io), config_(config), acceptor_(io), core_(std::make_shared<Core>(sources, limits)) {}
+    : io_(io),
+      config_(config),
+      acceptor_(io),
+      report_timer_(io),
+      core_(std::make_shared<Core>(sources, limits)) {}
 
 ControlServer::~ControlServer() {
   stop();
@@ -49,6 +53,7 @@ void ControlServer::start() {
   if (acceptor_.bind(endpoint, ec)) fail("listen on");
   if (acceptor_.listen(boost::asio::socket_base::max_listen_connections, ec)) fail("listen on");
   doAccept();
+  doReport();
 }
 
 void ControlServer::stop() {
@@ -56,7 +61,9 @@ void ControlServer::stop() {
   core_->stopped = true;
   boost::system::error_code ec;
   acceptor_.close(ec);
+  report_timer_.cancel();
   for (HttpSession* session : core_->sessions) session->close();
+  core_->stats.report(ControlStats::Clock::now(), true);  // nothing counted goes unlogged
 }
 
 std::string ControlServer::boundAddress() const {
@@ -86,6 +93,16 @@ void ControlServer::doAccept() {
       std::make_shared<HttpSession>(std::move(socket), core)->start();
     }
     doAccept();
+  });
+}
+
+// Refusals held back by ControlStats are reported once per interval.
+void ControlServer::doReport() {
+  report_timer_.expires_after(core_->limits.report_interval);
+  report_timer_.async_wait([this, core = core_](boost::system::error_code ec) {
+    if (ec || core->stopped) return;  // `this` may be gone: touch nothing but `core`
+    core->stats.report();
+    doReport();
   });
 }
 

@@ -14,10 +14,17 @@ namespace http = boost::beast::http;
 
 namespace {
 
-std::string endpointText(const boost::asio::ip::tcp::endpoint& ep) {
+Peer peerOf(const boost::asio::ip::tcp::endpoint& ep) {
   auto a = ep.address();
-  std::string host = a.is_v6() ? "[" + a.to_string() + "]" : a.to_string();
-  return host + ":" + std::to_string(ep.port());
+  // An IPv4 client of a dual-stack listener is the same client as on an IPv4 listener.
+  if (a.is_v6() && a.to_v6().is_v4_mapped()) {
+    a = boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, a.to_v6());
+  }
+  Peer peer;
+  peer.address = a.to_string();
+  peer.text = a.is_v6() ? "[" + peer.address + "]" : peer.address;
+  peer.text += ":" + std::to_string(ep.port());
+  return peer;
 }
 
 }  // namespace
@@ -29,12 +36,18 @@ HttpSession::HttpSession(boost::asio::ip::tcp::socket socket,
       core_(std::move(core)) {
   boost::system::error_code ec;
   auto remote = stream_.socket().remote_endpoint(ec);
-  peer_ = ec ? std::string("unknown peer") : endpointText(remote);
+  if (ec) {
+    peer_ = Peer{"unknown", "unknown peer"};
+  } else {
+    peer_ = peerOf(remote);
+  }
   core_->sessions.insert(this);
+  core_->stats.opened();
 }
 
 HttpSession::~HttpSession() {
   core_->sessions.erase(this);
+  core_->stats.closed();
 }
 
 void HttpSession::close() {
@@ -84,14 +97,14 @@ void HttpSession::onRead(beast::error_code ec) {
   } catch (const std::exception& e) {
     // A bug in a route costs this response, never the control thread.
     spdlog::error("control: {} {} from {} failed: {}", std::string(request.method_string()),
-                  std::string(request.target()), peer_, e.what());
+                  std::string(request.target()), peer_.text, e.what());
     response = Response{http::status::internal_server_error, request.version()};
     response.set(http::field::content_type, "application/json");
     response.body() = nlohmann::json{{"error", "internal error"}}.dump() + "\n";
     response.prepare_payload();
   }
   spdlog::debug("control: {} {} from {} -> {}", std::string(request.method_string()),
-                std::string(request.target()), peer_, response.result_int());
+                std::string(request.target()), peer_.text, response.result_int());
   ++served_;
   bool close_after = !request.keep_alive() || served_ >= core_->limits.max_requests_per_connection;
   response.keep_alive(!close_after);

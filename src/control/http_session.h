@@ -13,6 +13,7 @@
 #include <string>
 #include <unordered_set>
 
+#include "control_stats.h"
 #include "router.h"
 #include "understudy/control/control_server.h"
 
@@ -21,7 +22,9 @@ namespace understudy::control {
 class HttpSession;
 
 struct ControlServer::Core {
-  Core(Sources& sources, ServerLimits l) : router(sources), limits(l) {}
+  Core(Sources& sources, ServerLimits l)
+      : stats(l.report_interval), router(sources, stats), limits(l) {}
+  ControlStats stats;
   Router router;
   ServerLimits limits;
   bool stopped = false;
@@ -48,7 +51,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   Response response_;
-  std::string peer_;
+  Peer peer_;
   unsigned served_ = 0;
   std::shared_ptr<ControlServer::Core> core_;
 };

@@ -5,6 +5,7 @@
 #include <map>
 #include <string>
 
+#include "control_stats.h"
 #include "prometheus.h"
 #include "understudy/health/tracker.h"
 #include "understudy/version.h"
@@ -154,7 +155,7 @@ void poolMetrics(Exposition& x, const failover::Monitor& monitor) {
 
 }  // namespace
 
-std::string renderMetrics(Sources& sources) {
+std::string renderMetrics(Sources& sources, const ControlStats* control) {
   Exposition x;
   x.family("understudy_build_info", "understudy build; the value is always 1.", MetricType::kGauge);
   x.sample({{"version", UNDERSTUDY_VERSION}}, uint64_t{1});
@@ -189,6 +190,7 @@ std::string renderMetrics(Sources& sources) {
       x.sample({{"url", url}, {"result", "dropped"}}, hook.dropped);
     }
   }
+  if (control) control->writeMetrics(x);
   return x.text();
 }
 

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "control_stats.h"
 #include "duration.h"
 #include "metrics.h"
 #include "prometheus.h"
@@ -110,7 +111,7 @@ std::optional<std::string> percentDecode(std::string_view text, bool plus_is_spa
   return out;
 }
 
-Response Router::handle(const Request& req, const std::string& peer) {
+Response Router::handle(const Request& req, const Peer& peer) {
   std::string_view target(req.target().data(), req.target().size());
   size_t q = target.find('?');
   std::string path(target.substr(0, q));
@@ -129,7 +130,7 @@ Response Router::handle(const Request& req, const std::string& peer) {
   if (path == "/metrics" || path == "/status" || path == "/explain") {
     if (!get) return method_not_allowed("GET");
     if (path == "/metrics") {
-      res = make(req, http::status::ok, renderMetrics(sources_), Exposition::kContentType);
+      res = make(req, http::status::ok, renderMetrics(sources_, &stats_), Exposition::kContentType);
     } else if (path == "/status") {
       res = json(req, http::status::ok, statusJson(sources_));
     } else {
@@ -155,12 +156,17 @@ Response Router::handle(const Request& req, const std::string& peer) {
   return res;
 }
 
-Response Router::mutate(const Request& req, const std::string& peer, const std::string& path,
+Response Router::mutate(const Request& req, const Peer& peer, const std::string& path,
                         const std::string& query) {
-  const std::string what = std::string(req.method_string()) + " " + std::string(req.target());
+  std::string what(req.method_string());
+  what += " ";
+  what += std::string_view(req.target().data(), req.target().size());
+  // Refusals are logged once per interval and client address with a count (ControlStats): a
+  // client cannot fill the disk with 401 lines.
   if (!token_) {
-    spdlog::warn("control: refused {} from {}: mutations disabled (no control.token_file)", what,
-                 peer);
+    stats_.refuse(
+        Refusal::kUnauthorized, peer.address,
+        "refused " + what + " from " + peer.text + ": mutations disabled (no control.token_file)");
     return error(req, http::status::forbidden, "mutations disabled: set control.token_file");
   }
   auto header = req.find(http::field::authorization);
@@ -169,15 +175,17 @@ Response Router::mutate(const Request& req, const std::string& peer, const std::
     presented = bearerToken(std::string_view(header->value().data(), header->value().size()));
   }
   if (!presented || !tokensEqual(*presented, *token_)) {
-    spdlog::warn("control: 401 for {} from {}: {} bearer token", what, peer,
-                 presented ? "wrong" : "missing");
-    Response res = error(req, http::status::unauthorized,
-                         presented ? "wrong bearer token" : "missing bearer token");
+    const char* why = header == req.end() ? "missing bearer token"
+                      : presented         ? "wrong bearer token"
+                                          : "malformed Authorization (expected: Bearer TOKEN)";
+    stats_.refuse(Refusal::kUnauthorized, peer.address,
+                  "401 for " + what + " from " + peer.text + ": " + why);
+    Response res = error(req, http::status::unauthorized, why);
     res.set(http::field::www_authenticate, "Bearer realm=\"understudy\"");
     return res;
   }
   // Who asked; the Monitor logs what changed, with the same WARN level.
-  spdlog::warn("control: {} from {}", what, peer);
+  spdlog::warn("control: {} from {}", what, peer.text);
 
   if (path == "/reload") {
     if (!query.empty()) return error(req, http::status::bad_request, "/reload takes no parameters");

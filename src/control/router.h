@@ -16,23 +16,31 @@ namespace understudy::control {
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
 using Response = boost::beast::http::response<boost::beast::http::string_body>;
 
+class ControlStats;
+
+// Who sent a request.
+struct Peer {
+  std::string address;  // "127.0.0.1", "::1": what per-client limits and log reports count by
+  std::string text;     // "127.0.0.1:41234", "[::1]:41234": for log lines
+};
+
 class Router {
  public:
-  explicit Router(Sources& sources) : sources_(sources) {}
+  Router(Sources& sources, ControlStats& stats) : sources_(sources), stats_(stats) {}
 
   // The bearer token for mutations; nullopt = mutations disabled (403).
   void setToken(std::optional<std::string> token) { token_ = std::move(token); }
 
-  // `peer` is "127.0.0.1:41234", for logs.
-  Response handle(const Request& request, const std::string& peer);
+  Response handle(const Request& request, const Peer& peer);
 
  private:
-  Response mutate(const Request& request, const std::string& peer, const std::string& path,
+  Response mutate(const Request& request, const Peer& peer, const std::string& path,
                   const std::string& query);
   Response setOverride(const Request& request, const std::string& pool, const std::string& endpoint,
                        const std::string& action, const std::string& query);
 
   Sources& sources_;
+  ControlStats& stats_;
   std::optional<std::string> token_;
 };
 

@@ -11,6 +11,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -27,6 +28,9 @@ struct ServerLimits {
   std::chrono::milliseconds timeout{10000};
   size_t max_connections = 64;
   unsigned max_requests_per_connection = 1000;
+  // Refusals (caps, timeouts, 401, 421) are logged at once for the first of a kind from a client
+  // address, then summed up once per this interval.
+  std::chrono::milliseconds report_interval{10000};
 };
 
 class Router;
@@ -54,10 +58,12 @@ class ControlServer {
 
  private:
   void doAccept();
+  void doReport();
 
   boost::asio::io_context& io_;
   config::ControlConfig config_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer report_timer_;
   std::shared_ptr<Core> core_;
 };
 
