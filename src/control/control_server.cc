@@ -4,18 +4,53 @@
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/beast/http/status.hpp>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
+#include <string_view>
 
 #include "http_session.h"
 #include "token.h"
 
 namespace understudy::control {
 
+namespace http = boost::beast::http;
+
 namespace {
 
 std::string listenText(const std::string& address, uint16_t port) {
   std::string host = address.find(':') != std::string::npos ? "[" + address + "]" : address;
   return host + ":" + std::to_string(port);
+}
+
+// Answers a connection over a cap and closes it. The connection is fresh, so its send buffer is
+// empty and one non-blocking write of a short answer never waits: the accept loop does not stall.
+// A plain close would leave Prometheus or curl with "connection reset" and no reason.
+void refuseConnection(boost::asio::ip::tcp::socket& socket, http::status status,
+                      const std::string& message) {
+  std::string body = nlohmann::json{{"error", message}}.dump() + "\n";
+  std::string text = "HTTP/1.1 ";
+  text += std::to_string(static_cast<unsigned>(status));
+  text += " ";
+  auto reason = http::obsolete_reason(status);
+  text.append(reason.data(), reason.size());
+  text +=
+      "\r\nContent-Type: application/json\r\nCache-Control: no-store\r\nRetry-After: 1\r\n"
+      "Connection: close\r\nContent-Length: ";
+  text += std::to_string(body.size());
+  text += "\r\n\r\n";
+  text += body;
+  boost::system::error_code ec;
+  socket.non_blocking(true, ec);
+  socket.write_some(boost::asio::buffer(text), ec);
+  socket.shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
+  // What the client sent already (a request, at most a few KiB) is read and dropped, so that the
+  // close is a FIN and the answer is not lost to a reset. Bounded: a client that keeps sending
+  // gets the reset.
+  char drain[4096];
+  for (int i = 0; i < 4 && socket.read_some(boost::asio::buffer(drain), ec) > 0; ++i) {
+  }
+  socket.close(ec);
 }
 
 }  // namespace
@@ -26,7 +61,7 @@ ControlServer::ControlServer(boost::asio::io_context& io, Sources& sources,
       config_(config),
       acceptor_(io),
       report_timer_(io),
-      core_(std::make_shared<Core>(sources, limits)) {}
+      core_(std::make_shared<Core>(sources, limits, config.max_connections_per_client)) {}
 
 ControlServer::~ControlServer() {
   stop();
@@ -86,11 +121,29 @@ void ControlServer::doAccept() {
       });
       return;
     }
+    auto remote = socket.remote_endpoint(ec);
+    if (ec) {
+      socket.close(ec);  // gone already
+      return doAccept();
+    }
+    Peer peer = peerOf(remote);
+    auto open = core->per_client.find(peer.address);
     if (core->sessions.size() >= core->limits.max_connections) {
-      spdlog::debug("control: {} connections open, closing a new one", core->sessions.size());
-      socket.close(ec);
+      std::string message = std::to_string(core->sessions.size());
+      message += " connections are open, the endpoint's limit";
+      refuseConnection(socket, http::status::service_unavailable, message);
+      core->stats.refuse(Refusal::kGlobal, peer.address,
+                         "refused a connection from " + peer.text + ": " + message);
+    } else if (open != core->per_client.end() && open->second >= core->max_connections_per_client) {
+      std::string message = std::to_string(open->second);
+      message += " connections from ";
+      message += peer.address;
+      message += " are open (control.max_connections_per_client)";
+      refuseConnection(socket, http::status::too_many_requests, message);
+      core->stats.refuse(Refusal::kPerClient, peer.address,
+                         "refused a connection from " + peer.text + ": " + message);
     } else {
-      std::make_shared<HttpSession>(std::move(socket), core)->start();
+      std::make_shared<HttpSession>(std::move(socket), std::move(peer), core)->start();
     }
     doAccept();
   });
@@ -110,6 +163,9 @@ void ControlServer::reconfigure(const config::ControlConfig& next) {
   if (!next.enabled || next.address != config_.address || next.port != config_.port) {
     spdlog::warn("reload: control settings (listen) changed; they take effect at the next restart");
   }
+  // Connections already open stay; the new cap applies to the next ones.
+  core_->max_connections_per_client = next.max_connections_per_client;
+  config_.max_connections_per_client = next.max_connections_per_client;
   if (next.token_file.empty()) {
     if (!config_.token_file.empty())
       spdlog::warn("reload: control mutations disabled (no token_file)");

@@ -2,9 +2,12 @@
 // port chosen by the OS, real HTTP backends that the tests stop and start, DNS answers checked
 // with dig, /metrics checked with promtool (Prometheus' own parser), and `understudy ctl` run as
 // an operator would. Every wait polls with a deadline.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <utility>  // Boost 1.74 Asio uses std::exchange without including it
 
@@ -49,18 +52,30 @@ struct HttpReply {
   Json json() const { return Json::parse(body, nullptr, false); }
 };
 
-HttpReply httpRequest(uint16_t port, http::verb method, const std::string& target,
-                      const std::optional<std::string>& authorization = std::nullopt) {
+struct RequestOptions {
+  std::optional<std::string> authorization = std::nullopt;
+  std::optional<std::string> host = "127.0.0.1";  // nullopt: no Host header
+  std::string source = "";                        // the client's address; "" = the kernel's choice
+  unsigned version = 11;
+};
+
+HttpReply httpExchange(uint16_t port, http::verb method, const std::string& target,
+                       const RequestOptions& o) {
   HttpReply reply;
   try {
     boost::asio::io_context io;
     boost::beast::tcp_stream stream(io);
     stream.expires_after(5s);
+    if (!o.source.empty()) {
+      stream.socket().open(boost::asio::ip::tcp::v4());
+      stream.socket().bind(
+          boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address(o.source), 0));
+    }
     stream.connect(
         boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
-    http::request<http::string_body> req{method, target, 11};
-    req.set(http::field::host, "127.0.0.1");
-    if (authorization) req.set(http::field::authorization, *authorization);
+    http::request<http::string_body> req{method, target, o.version};
+    if (o.host) req.set(http::field::host, *o.host);
+    if (o.authorization) req.set(http::field::authorization, *o.authorization);
     req.prepare_payload();
     http::write(stream, req);
     boost::beast::flat_buffer buffer;
@@ -78,6 +93,40 @@ HttpReply httpRequest(uint16_t port, http::verb method, const std::string& targe
   }
   return reply;
 }
+
+HttpReply httpRequest(uint16_t port, http::verb method, const std::string& target,
+                      const std::optional<std::string>& authorization = std::nullopt) {
+  return httpExchange(port, method, target, {.authorization = authorization});
+}
+
+// A connection that is opened and then says nothing, as a client hoarding connections does.
+class SilentConnection {
+ public:
+  SilentConnection(const std::string& source, uint16_t port) {
+    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in from{};
+    from.sin_family = AF_INET;
+    inet_pton(AF_INET, source.c_str(), &from.sin_addr);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(port);
+    inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0 ||
+        connect(fd_, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
+      ::close(fd_);
+      fd_ = -1;
+    }
+  }
+  ~SilentConnection() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  SilentConnection(const SilentConnection&) = delete;
+  SilentConnection& operator=(const SilentConnection&) = delete;
+  bool connected() const { return fd_ >= 0; }
+
+ private:
+  int fd_ = -1;
+};
 
 std::string bearer(const std::string& token) {
   return "Bearer " + token;
@@ -588,6 +637,63 @@ TEST_F(Control, ManyBadRequestsAreABoundedNumberOfLogLinesWithTheCount) {
             std::string::npos)
       << text;
   EXPECT_LE(lines() - before, 12u) << text;
+}
+
+// Issue 12: one client holding the endpoint's 64 connections locked out Prometheus and `ctl`
+// (10 of 12 scrapes failed). Now one client address holds at most
+// control.max_connections_per_client (8) of them.
+TEST_F(Control, OneClientHoldingManyConnectionsDoesNotStopAnotherClientsScrape) {
+  start();
+  std::vector<std::unique_ptr<SilentConnection>> hoard;
+  for (int i = 0; i < 64; ++i) {
+    hoard.push_back(std::make_unique<SilentConnection>("127.0.0.3", port_));
+    ASSERT_TRUE(hoard.back()->connected());
+  }
+  const RequestOptions other{.source = "127.0.0.2"};
+  const std::string per_client = R"(understudy_control_refused_total{reason="per_client"})";
+  std::string metrics;
+  ASSERT_TRUE(pollUntil(
+      [&] {
+        metrics = httpExchange(port_, http::verb::get, "/metrics", other).body;
+        return metric(metrics, per_client).value_or(0) == 56;
+      },
+      5s, 20ms))
+      << metrics;
+  // Every scrape of another client succeeds while the hoard is held (its connections are cut
+  // when their 5 s header deadline passes, which this test does not wait for).
+  for (int i = 0; i < 12; ++i) {
+    HttpReply r = httpExchange(port_, http::verb::get, "/metrics", other);
+    ASSERT_EQ(r.status, 200) << i << ": " << r.error;
+    EXPECT_EQ(metric(r.body, "understudy_control_connections").value_or(0), 9) << r.body;
+  }
+  EXPECT_EQ(metric(metrics, R"(understudy_control_refused_total{reason="global"})"), 0);
+  // The hoarding client's 57th connection got a reason, and the log says who, once.
+  HttpReply refused = httpExchange(port_, http::verb::get, "/metrics", {.source = "127.0.0.3"});
+  EXPECT_EQ(refused.status, 429) << refused.error;
+  EXPECT_NE(refused.body.find("8 connections from 127.0.0.3 are open "
+                              "(control.max_connections_per_client)"),
+            std::string::npos)
+      << refused.body;
+  auto line = dns_->process().waitForLogLine("refused a connection from 127.0.0.3:", 2s);
+  ASSERT_TRUE(line) << log();
+  EXPECT_NE(line->find("warning"), std::string::npos);
+  std::string text = log();
+  size_t logged = 0;
+  for (size_t at = text.find("refused a connection"); at != std::string::npos;
+       at = text.find("refused a connection", at + 1)) {
+    ++logged;
+  }
+  EXPECT_EQ(logged, 1u) << text;  // 57 refusals, one line until the interval's report
+  EXPECT_EQ(digApp(), kPrimaryAnswer);
+
+  // Given back, the connections are usable again by the same client.
+  hoard.clear();
+  ASSERT_TRUE(pollUntil(
+      [&] {
+        return httpExchange(port_, http::verb::get, "/status", {.source = "127.0.0.3"}).status ==
+               200;
+      },
+      5s, 20ms));
 }
 
 TEST_F(Control, WithoutATokenFileMutationsAreForbiddenAndReadsStillWork) {
