@@ -87,6 +87,11 @@ void ControlServer::start() {
   if (acceptor_.set_option(boost::asio::socket_base::reuse_address(true), ec)) fail("configure");
   if (acceptor_.bind(endpoint, ec)) fail("listen on");
   if (acceptor_.listen(boost::asio::socket_base::max_listen_connections, ec)) fail("listen on");
+  if (!core_->loopback.available()) {
+    spdlog::info(
+        "control: socket diagnostics (AF_NETLINK) unavailable: local clients are told apart by "
+        "address only for control.max_connections_per_client");
+  }
   doAccept();
   doReport();
 }
@@ -122,25 +127,26 @@ void ControlServer::doAccept() {
       return;
     }
     auto remote = socket.remote_endpoint(ec);
+    auto local = socket.local_endpoint(ec);
     if (ec) {
       socket.close(ec);  // gone already
       return doAccept();
     }
-    Peer peer = peerOf(remote);
-    auto open = core->per_client.find(peer.address);
+    Peer peer = peerOf(remote, core->loopback.uid(local, remote));
+    auto open = core->per_client.find(peer.client);
     if (core->sessions.size() >= core->limits.max_connections) {
       std::string message = std::to_string(core->sessions.size());
       message += " connections are open, the endpoint's limit";
       refuseConnection(socket, http::status::service_unavailable, message);
-      core->stats.refuse(Refusal::kGlobal, peer.address,
+      core->stats.refuse(Refusal::kGlobal, peer.client,
                          "refused a connection from " + peer.text + ": " + message);
     } else if (open != core->per_client.end() && open->second >= core->max_connections_per_client) {
       std::string message = std::to_string(open->second);
       message += " connections from ";
-      message += peer.address;
+      message += peer.client;
       message += " are open (control.max_connections_per_client)";
       refuseConnection(socket, http::status::too_many_requests, message);
-      core->stats.refuse(Refusal::kPerClient, peer.address,
+      core->stats.refuse(Refusal::kPerClient, peer.client,
                          "refused a connection from " + peer.text + ": " + message);
     } else {
       std::make_shared<HttpSession>(std::move(socket), std::move(peer), core)->start();

@@ -12,16 +12,21 @@ namespace understudy::control {
 namespace beast = boost::beast;
 namespace http = boost::beast::http;
 
-Peer peerOf(const boost::asio::ip::tcp::endpoint& ep) {
+Peer peerOf(const boost::asio::ip::tcp::endpoint& ep, std::optional<uint32_t> uid) {
   auto a = ep.address();
   // An IPv4 client of a dual-stack listener is the same client as on an IPv4 listener.
   if (a.is_v6() && a.to_v6().is_v4_mapped()) {
     a = boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, a.to_v6());
   }
   Peer peer;
-  peer.address = a.to_string();
-  peer.text = a.is_v6() ? "[" + peer.address + "]" : peer.address;
+  peer.client = a.to_string();
+  peer.text = a.is_v6() ? "[" + peer.client + "]" : peer.client;
   peer.text += ":" + std::to_string(ep.port());
+  if (uid) {
+    std::string who = " (uid " + std::to_string(*uid) + ")";
+    peer.client += who;
+    peer.text += who;
+  }
   return peer;
 }
 
@@ -32,13 +37,13 @@ HttpSession::HttpSession(boost::asio::ip::tcp::socket socket, Peer peer,
       peer_(std::move(peer)),
       core_(std::move(core)) {
   core_->sessions.insert(this);
-  ++core_->per_client[peer_.address];
+  ++core_->per_client[peer_.client];
   core_->stats.opened();
 }
 
 HttpSession::~HttpSession() {
   core_->sessions.erase(this);
-  auto it = core_->per_client.find(peer_.address);
+  auto it = core_->per_client.find(peer_.client);
   if (it != core_->per_client.end() && --it->second == 0) core_->per_client.erase(it);
   core_->stats.closed();
 }
@@ -122,7 +127,7 @@ void HttpSession::readFailed(beast::error_code ec, const char* what,
     message += " not received within ";
     message += std::to_string(deadline.count());
     message += " ms";
-    core_->stats.refuse(Refusal::kTimeout, peer_.address, message);
+    core_->stats.refuse(Refusal::kTimeout, peer_.client, message);
     return;  // the stream closes when the last handler lets go of the session
   }
   if (ec == boost::asio::error::operation_aborted || ec == boost::asio::error::connection_reset ||
@@ -176,7 +181,7 @@ void HttpSession::onWrite(bool close_after, beast::error_code ec) {
     message += ": response not read within ";
     message += std::to_string(core_->limits.timeout.count());
     message += " ms";
-    core_->stats.refuse(Refusal::kTimeout, peer_.address, message);
+    core_->stats.refuse(Refusal::kTimeout, peer_.client, message);
   }
   if (ec) return;
   if (close_after) return shutdown();

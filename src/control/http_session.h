@@ -19,6 +19,7 @@
 #include <unordered_set>
 
 #include "control_stats.h"
+#include "loopback_peers.h"
 #include "router.h"
 #include "understudy/control/control_server.h"
 
@@ -38,11 +39,13 @@ struct ControlServer::Core {
   unsigned max_connections_per_client;  // control.max_connections_per_client
   bool stopped = false;
   std::unordered_set<HttpSession*> sessions;   // open connections, for the cap and for stop()
-  std::map<std::string, unsigned> per_client;  // open connections by client address
+  std::map<std::string, unsigned> per_client;  // open connections by Peer::client
+  LoopbackPeers loopback;
 };
 
-// "127.0.0.1" and "127.0.0.1:41234"; an IPv4 client of a dual-stack listener as IPv4.
-Peer peerOf(const boost::asio::ip::tcp::endpoint& endpoint);
+// "127.0.0.1" and "127.0.0.1:41234", with " (uid N)" when the user owning a local client's socket
+// is known; an IPv4 client of a dual-stack listener as IPv4.
+Peer peerOf(const boost::asio::ip::tcp::endpoint& endpoint, std::optional<uint32_t> uid);
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:

@@ -165,7 +165,7 @@ Response Router::mutate(const Request& req, const Peer& peer, const std::string&
   // client cannot fill the disk with 401 lines.
   if (!token_) {
     stats_.refuse(
-        Refusal::kUnauthorized, peer.address,
+        Refusal::kUnauthorized, peer.client,
         "refused " + what + " from " + peer.text + ": mutations disabled (no control.token_file)");
     return error(req, http::status::forbidden, "mutations disabled: set control.token_file");
   }
@@ -178,7 +178,7 @@ Response Router::mutate(const Request& req, const Peer& peer, const std::string&
     const char* why = header == req.end() ? "missing bearer token"
                       : presented         ? "wrong bearer token"
                                           : "malformed Authorization (expected: Bearer TOKEN)";
-    stats_.refuse(Refusal::kUnauthorized, peer.address,
+    stats_.refuse(Refusal::kUnauthorized, peer.client,
                   "401 for " + what + " from " + peer.text + ": " + why);
     Response res = error(req, http::status::unauthorized, why);
     res.set(http::field::www_authenticate, "Bearer realm=\"understudy\"");

@@ -20,8 +20,11 @@ class ControlStats;
 
 // Who sent a request.
 struct Peer {
-  std::string address;  // "127.0.0.1", "::1": what per-client limits and log reports count by
-  std::string text;     // "127.0.0.1:41234", "[::1]:41234": for log lines
+  // Who counts as one client for the per-client limit and the log reports: the address, and for
+  // a client on this host the user that owns its socket ("127.0.0.1 (uid 1000)"), so that local
+  // users who all connect from 127.0.0.1 are told apart (LoopbackPeers).
+  std::string client;
+  std::string text;  // "127.0.0.1:41234", "[::1]:41234 (uid 0)": for log lines
 };
 
 class Router {

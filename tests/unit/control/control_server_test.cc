@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -19,6 +20,8 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
+
+#include "control/loopback_peers.h"
 
 namespace understudy::control {
 namespace {
@@ -184,9 +187,9 @@ TEST_F(ControlServerLimits, OneClientAddressCannotTakeEveryConnection) {
   std::string refused = fourth.readUntilClosed(2s, &closed);
   EXPECT_TRUE(closed);
   EXPECT_EQ(status(refused), "HTTP/1.1 429 Too Many Requests") << refused;
-  EXPECT_NE(refused.find("3 connections from 127.0.0.1 are open "
-                         "(control.max_connections_per_client)"),
-            std::string::npos)
+  // The address, and the local user when the kernel says (see LocalUsersAreToldApart).
+  EXPECT_NE(refused.find("3 connections from 127.0.0.1"), std::string::npos) << refused;
+  EXPECT_NE(refused.find(" are open (control.max_connections_per_client)"), std::string::npos)
       << refused;
 
   // Another client is served meanwhile.
@@ -282,6 +285,93 @@ TEST_F(ControlServerLimits, AKeptAliveConnectionIsClosedWhenIdle) {
   EXPECT_LT(Clock::now() - begin, 1500ms);
   std::string m = metrics();
   EXPECT_EQ(sample(m, "understudy_control_refused_total{reason=\"timeout\"}"), 0) << m;
+}
+
+// Local users all connect from 127.0.0.1: the kernel's socket diagnostics tell them apart, so
+// one local user holding connections does not lock out another (Prometheus, `ctl`).
+TEST(LoopbackPeers, NameTheUserOwningTheClientSocket) {
+  LoopbackPeers peers;
+  if (!peers.available()) GTEST_SKIP() << "no NETLINK_SOCK_DIAG here";
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor acceptor(
+      io, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+  uint16_t port = acceptor.local_endpoint().port();
+  Client client("127.0.0.1", port);
+  ASSERT_TRUE(client.connected());
+  boost::asio::ip::tcp::socket accepted(io);
+  acceptor.accept(accepted);
+  EXPECT_EQ(peers.uid(accepted.local_endpoint(), accepted.remote_endpoint()), getuid());
+  // Not a connection on this host: nothing to say.
+  EXPECT_FALSE(
+      peers.uid(accepted.local_endpoint(),
+                boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("192.0.2.1"), 4242)));
+}
+
+// A child process running as `nobody` holds connections from 127.0.0.1 until told to stop.
+class OtherUserConnections {
+ public:
+  OtherUserConnections(uint16_t port, int count) {
+    int ready[2], done[2];
+    if (pipe(ready) != 0 || pipe(done) != 0) return;
+    pid_ = fork();
+    if (pid_ == 0) {
+      // Only system calls from here: the parent has threads.
+      ::close(ready[0]);
+      ::close(done[1]);
+      if (setgid(65534) != 0 || setuid(65534) != 0) _exit(1);
+      for (int i = 0; i < count; ++i) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in to{};
+        to.sin_family = AF_INET;
+        to.sin_port = htons(port);
+        to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) _exit(2);
+      }
+      char c = 1;
+      if (write(ready[1], &c, 1) != 1) _exit(3);
+      (void)!read(done[0], &c, 1);  // until the parent closes its end
+      _exit(0);
+    }
+    ::close(ready[1]);
+    ::close(done[0]);
+    done_ = done[1];
+    char c = 0;
+    ok_ = pid_ > 0 && read(ready[0], &c, 1) == 1;
+    ::close(ready[0]);
+  }
+  ~OtherUserConnections() {
+    if (done_ >= 0) ::close(done_);
+    if (pid_ > 0) waitpid(pid_, nullptr, 0);
+  }
+  bool ok() const { return ok_; }
+
+ private:
+  pid_t pid_ = -1;
+  int done_ = -1;
+  bool ok_ = false;
+};
+
+TEST_F(ControlServerLimits, LocalUsersAreToldApart) {
+  if (getuid() != 0) GTEST_SKIP() << "needs root to connect as another user";
+  if (!LoopbackPeers().available()) GTEST_SKIP() << "no NETLINK_SOCK_DIAG here";
+  start({}, 3);
+  OtherUserConnections nobody(port_, 10);  // 3 held, 7 refused
+  ASSERT_TRUE(nobody.ok());
+  std::string m;
+  for (auto deadline = Clock::now() + 2s; Clock::now() < deadline;) {
+    m = metrics("127.0.0.1");  // from the same address, as root
+    if (sample(m, "understudy_control_refused_total{reason=\"per_client\"}") == 7) break;
+  }
+  EXPECT_EQ(status(m), "HTTP/1.1 200 OK") << m;
+  EXPECT_EQ(sample(m, "understudy_control_refused_total{reason=\"per_client\"}"), 7) << m;
+  EXPECT_EQ(sample(m, "understudy_control_connections"), 4) << m;
+  // And root's own cap is its own.
+  std::vector<std::unique_ptr<Client>> held;
+  for (int i = 0; i < 3; ++i) held.push_back(std::make_unique<Client>("127.0.0.1", port_));
+  Client fourth("127.0.0.1", port_);
+  std::string refused = fourth.readUntilClosed(2s);
+  EXPECT_NE(refused.find("3 connections from 127.0.0.1 (uid 0) are open"), std::string::npos)
+      << refused;
 }
 
 }  // namespace
