@@ -87,6 +87,8 @@ void ControlServer::start() {
   if (acceptor_.set_option(boost::asio::socket_base::reuse_address(true), ec)) fail("configure");
   if (acceptor_.bind(endpoint, ec)) fail("listen on");
   if (acceptor_.listen(boost::asio::socket_base::max_listen_connections, ec)) fail("listen on");
+  core_->router.setHostCheck(
+      HostCheck(config_.address, acceptor_.local_endpoint(ec).port(), config_.hostnames));
   if (!core_->loopback.available()) {
     spdlog::info(
         "control: socket diagnostics (AF_NETLINK) unavailable: local clients are told apart by "
@@ -172,6 +174,10 @@ void ControlServer::reconfigure(const config::ControlConfig& next) {
   // Connections already open stay; the new cap applies to the next ones.
   core_->max_connections_per_client = next.max_connections_per_client;
   config_.max_connections_per_client = next.max_connections_per_client;
+  config_.hostnames = next.hostnames;
+  boost::system::error_code ec;
+  core_->router.setHostCheck(
+      HostCheck(config_.address, acceptor_.local_endpoint(ec).port(), config_.hostnames));
   if (next.token_file.empty()) {
     if (!config_.token_file.empty())
       spdlog::warn("reload: control mutations disabled (no token_file)");

@@ -119,6 +119,35 @@ Response Router::handle(const Request& req, const Peer& peer) {
   const bool get = req.method() == http::verb::get;
   const bool post = req.method() == http::verb::post;
 
+  // Before any route (DNS rebinding): a page reached through a rebound name reads nothing.
+  // RFC 9112 §3.2: a request with no Host (HTTP/1.1) or more than one gets 400. HTTP/1.0 needs
+  // none, and a request without one cannot come from a browser, whose requests all carry one.
+  if (size_t hosts = req.count(http::field::host); hosts > 1) {
+    return error(req, http::status::bad_request, "more than one Host header");
+  } else if (hosts == 0 && req.version() >= 11) {
+    return error(req, http::status::bad_request, "missing Host header");
+  } else if (hosts == 1) {
+    auto value = req[http::field::host];
+    std::string_view host(value.data(), value.size());
+    if (auto why = host_check_.misdirected(host)) {
+      std::string detail = *why;
+      detail += " ('";
+      detail += printableHeader(host);
+      detail += "')";
+      std::string message = "421 for ";
+      message += std::string_view(req.method_string().data(), req.method_string().size());
+      message += " ";
+      message += printableHeader(target);
+      message += " from ";
+      message += peer.text;
+      message += ": ";
+      message += detail;
+      stats_.refuse(Refusal::kHost, peer.client, message);
+      detail += ": use the endpoint's own address, or add the name to control.hostnames";
+      return error(req, http::status::misdirected_request, std::move(detail));
+    }
+  }
+
   auto method_not_allowed = [&](const char* allow) {
     Response res = error(req, http::status::method_not_allowed,
                          std::string(req.method_string()) + " not allowed on " + path);

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "host_check.h"
 #include "understudy/control/sources.h"
 
 namespace understudy::control {
@@ -33,6 +34,8 @@ class Router {
 
   // The bearer token for mutations; nullopt = mutations disabled (403).
   void setToken(std::optional<std::string> token) { token_ = std::move(token); }
+  // Which Host headers name this endpoint (DNS rebinding); until set, none do.
+  void setHostCheck(HostCheck check) { host_check_ = std::move(check); }
 
   Response handle(const Request& request, const Peer& peer);
 
@@ -45,6 +48,7 @@ class Router {
   Sources& sources_;
   ControlStats& stats_;
   std::optional<std::string> token_;
+  HostCheck host_check_;
 };
 
 // Percent-decoding of a path segment or query value ("%3A" -> ":", and "+" -> " " in queries).
