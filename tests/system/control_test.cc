@@ -278,7 +278,7 @@ class Control : public ::testing::Test {
 
   void start(const Options& s = {}) {
     dns_ = std::make_unique<Understudy>(dir_, config(s));
-    static const std::regex re(R"(control listening on 127\.0\.0\.1:(\d+))");
+    static const std::regex re(R"(control listening on (?:127\.0\.0\.1|\[::1\]):(\d+))");
     std::smatch m;
     std::string log = dns_->process().log();
     ASSERT_TRUE(std::regex_search(log, m, re)) << log;
@@ -918,6 +918,18 @@ TEST_F(Control, PrometheusScrapesTheEndpoint) {
   EXPECT_TRUE(up) << targets.dump(2) << prometheus.log();
   prometheus.stop();
   EXPECT_EQ(metric(get("/metrics").body, R"(understudy_control_refused_total{reason="host"})"), 0);
+}
+
+// ctl names an IPv6 endpoint as RFC 9110 §7.2 says, "[::1]:PORT" (it sent a bare "::1").
+TEST_F(Control, CtlReachesAnIpv6Endpoint) {
+  start({.control_listen = "[::1]:0"});
+  const std::string url = "http://[::1]:" + std::to_string(port_);
+  CommandResult status = ctl({"--url", url, "status"});
+  EXPECT_EQ(status.exit_code, 0) << status.out << status.err;
+  CommandResult drain =
+      ctl({"--url", url, "--token-file", token_path_, "drain", "app", "192.0.2.10", "--for", "1m"});
+  EXPECT_EQ(drain.exit_code, 0) << drain.out << drain.err;
+  EXPECT_EQ(digApp(), kFailedOverAnswer);
 }
 
 TEST_F(Control, WithoutATokenFileMutationsAreForbiddenAndReadsStillWork) {
