@@ -204,6 +204,25 @@ std::string shortTime(const std::string& rfc3339) {
   return t;
 }
 
+// Overrides on endpoints a reload removed: shown so they are not forgotten (`ctl clear` ends
+// them).
+void printOrphans(std::FILE* out, const Json& status) {
+  const Json orphans = status.value("orphaned_overrides", Json::array());
+  if (orphans.empty()) return;
+  std::vector<std::vector<std::string>> rows = {{"POOL", "ENDPOINT", "OVERRIDE"}};
+  for (const auto& o : orphans) {
+    std::string expires = str(o, "expires");
+    std::string what = str(o, "kind");
+    what += " until ";
+    what += expires == "-" ? std::string("cleared") : shortTime(expires);
+    rows.push_back({str(o, "pool"), str(o, "endpoint"), what});
+  }
+  std::fprintf(out,
+               "\noverrides on endpoints no longer in the configuration (ctl clear POOL "
+               "ENDPOINT ends them):\n");
+  printTable(out, rows);
+}
+
 void printStatus(std::FILE* out, const Json& status) {
   const Json reloads = status.value("reloads", Json::object());
   std::fprintf(out, "understudy %s, serial %s, generation %s, reloads ok %s / failed %s\n\n",
@@ -240,11 +259,13 @@ void printStatus(std::FILE* out, const Json& status) {
   }
   if (endpoints.size() == 1) {
     std::fprintf(out, "no pools configured\n");
+    printOrphans(out, status);
     return;
   }
   printTable(out, endpoints);
   std::fprintf(out, "\n");
   printTable(out, records);
+  printOrphans(out, status);
 }
 
 void printExplain(std::FILE* out, const Json& e) {

@@ -82,6 +82,18 @@ void endpointMetrics(Exposition& x, const failover::Monitor& monitor) {
              uint64_t{1});
   }
 
+  x.family("understudy_endpoint_override_orphaned",
+           "1 while an override is kept on an endpoint that a reload removed from the "
+           "configuration (it expires or is cleared as usual, and applies again if the endpoint "
+           "returns).",
+           MetricType::kGauge);
+  for (const auto& o : monitor.orphanedOverrides()) {
+    x.sample({{"pool", o.pool},
+              {"endpoint", o.address},
+              {"kind", failover::overrideName(o.override.kind)}},
+             uint64_t{1});
+  }
+
   const auto& targets = monitor.controller().targets();
   x.family("understudy_probe_results_total", "Health probes by outcome.", MetricType::kCounter);
   for (size_t i = 0; i < targets.size(); ++i) {

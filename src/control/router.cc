@@ -264,10 +264,19 @@ Response Router::setOverride(const Request& req, const std::string& pool,
 
   failover::Monitor* monitor = sources_.monitor();
   if (!monitor) return error(req, http::status::service_unavailable, "not running");
+  // An override on an endpoint a reload removed can still be cleared (only cleared).
+  bool orphaned = false;
+  if (!kind) {
+    for (const auto& o : monitor->orphanedOverrides()) {
+      orphaned = orphaned || (o.pool == pool && o.address == endpoint);
+    }
+  }
   const config::PoolConfig* p = monitor->config().findPool(pool);
-  if (!p) return error(req, http::status::not_found, "no pool '" + pool + "'");
-  bool found = false;
-  for (const auto& e : p->endpoints) found = found || e.address == endpoint;
+  if (!p && !orphaned) return error(req, http::status::not_found, "no pool '" + pool + "'");
+  bool found = orphaned;
+  if (p) {
+    for (const auto& e : p->endpoints) found = found || e.address == endpoint;
+  }
   if (!found) {
     return error(req, http::status::not_found, "pool '" + pool + "' has no endpoint " + endpoint);
   }

@@ -227,6 +227,7 @@ struct Options {
   std::string control_listen = "127.0.0.1:0";
   std::string log_format = "text";
   std::string control_extra = "";  // more keys of `control:`, e.g. ", hostnames: [a.example]"
+  bool primary_endpoint = true;    // false: pool app without 192.0.2.10
 };
 
 class Control : public ::testing::Test {
@@ -263,8 +264,11 @@ class Control : public ::testing::Test {
            "  app:\n"
            "    policy: priority\n"
            "    check: web\n"
-           "    endpoints:\n"
-           "      - { address: 192.0.2.10, probe_address: 127.0.0.11, priority: 1 }\n"
+           "    endpoints:\n" +
+           std::string(
+               s.primary_endpoint
+                   ? "      - { address: 192.0.2.10, probe_address: 127.0.0.11, priority: 1 }\n"
+                   : "") +
            "      - { address: 192.0.2.20, probe_address: 127.0.0.12, priority: 2 }\n"
            "zones:\n"
            "  - name: f.test\n"
@@ -957,6 +961,62 @@ TEST_F(Control, ReloadThroughTheEndpointIsTheSameAsSighup) {
   ASSERT_TRUE(pollUntil([&] { return get("/status").json()["reloads"]["ok"] == 2; }, 10s, 20ms));
   EXPECT_EQ(endpointStatus("192.0.2.10")["override"]["kind"], "drain");
   EXPECT_EQ(digApp(), kFailedOverAnswer);
+}
+
+// Issue 12: an override on an endpoint that a reload removed was kept silently. Now it is listed
+// (/status, /metrics, ctl status, one WARN per reload), expires or is cleared as usual, and
+// applies again if a reload brings the endpoint back while it lasts.
+TEST_F(Control, OverridesOnEndpointsAReloadRemovedAreListedAndCanBeCleared) {
+  start();
+  ASSERT_EQ(postWithToken("/pools/app/endpoints/192.0.2.10/drain?for=10m").status, 200);
+  auto reload = [&](const Options& o, int n) {
+    writeFile(dns_->configPath(), config(o));
+    dns_->process().signal(SIGHUP);
+    return pollUntil([&] { return get("/status").json()["reloads"]["ok"] == n; }, 10s, 20ms);
+  };
+  const std::string orphan =
+      R"(understudy_endpoint_override_orphaned{pool="app",endpoint="192.0.2.10",kind="drain"})";
+
+  ASSERT_TRUE(reload({.primary_endpoint = false}, 1)) << log();
+  EXPECT_EQ(digApp(), "192.0.2.20/300");
+  Json status = get("/status").json();
+  ASSERT_EQ(status["orphaned_overrides"].size(), 1u) << status.dump(2);
+  EXPECT_EQ(status["orphaned_overrides"][0]["pool"], "app");
+  EXPECT_EQ(status["orphaned_overrides"][0]["endpoint"], "192.0.2.10");
+  EXPECT_EQ(status["orphaned_overrides"][0]["kind"], "drain");
+  EXPECT_TRUE(status["orphaned_overrides"][0]["expires"].is_string());
+  EXPECT_EQ(metric(get("/metrics").body, orphan), 1);
+  auto line = dns_->process().waitForLogLine("override(s) on endpoints no longer in the", 2s);
+  ASSERT_TRUE(line) << log();
+  EXPECT_NE(line->find("warning"), std::string::npos) << *line;
+  EXPECT_NE(line->find("reload: 1 override(s)"), std::string::npos) << *line;
+  EXPECT_NE(line->find("drain on app/192.0.2.10 until "), std::string::npos) << *line;
+  CommandResult ctl_status = ctl({"--url", url(), "status"});
+  EXPECT_TRUE(std::regex_search(
+      ctl_status.out, std::regex(R"(no longer in the configuration[^\n]*\n.*\napp +192\.0\.2\.10 +)"
+                                 R"(drain until \d{4}-)")))
+      << ctl_status.out;
+
+  // Back while it lasts: the drain applies again, and the log says so.
+  ASSERT_TRUE(reload({}, 2)) << log();
+  EXPECT_EQ(digApp(), kFailedOverAnswer);
+  EXPECT_EQ(endpointStatus("192.0.2.10")["override"]["kind"], "drain");
+  EXPECT_TRUE(get("/status").json()["orphaned_overrides"].empty());
+  EXPECT_FALSE(metric(get("/metrics").body, orphan));
+  EXPECT_TRUE(
+      dns_->process().waitForLogLine("is back in the configuration; its override applies", 2s));
+
+  // Removed again, then cleared by name although the configuration no longer has it.
+  ASSERT_TRUE(reload({.primary_endpoint = false}, 3)) << log();
+  EXPECT_EQ(get("/status").json()["orphaned_overrides"].size(), 1u);
+  EXPECT_EQ(postWithToken("/pools/app/endpoints/192.0.2.10/drain").status, 404);
+  CommandResult clear =
+      ctl({"-c", dns_->configPath(), "--url", url(), "clear", "app", "192.0.2.10"});
+  EXPECT_EQ(clear.exit_code, 0) << clear.out << clear.err;
+  EXPECT_TRUE(get("/status").json()["orphaned_overrides"].empty());
+  ASSERT_TRUE(reload({}, 4)) << log();
+  EXPECT_EQ(digApp(), kPrimaryAnswer);
+  EXPECT_TRUE(endpointStatus("192.0.2.10")["override"].is_null());
 }
 
 TEST_F(Control, ABusyControlPortIsFatalAtStartUp) {
