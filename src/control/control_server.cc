@@ -128,9 +128,10 @@ void ControlServer::doAccept() {
       });
       return;
     }
-    auto remote = socket.remote_endpoint(ec);
-    auto local = socket.local_endpoint(ec);
-    if (ec) {
+    boost::system::error_code remote_ec, local_ec;
+    auto remote = socket.remote_endpoint(remote_ec);
+    auto local = socket.local_endpoint(local_ec);
+    if (remote_ec || local_ec) {
       socket.close(ec);  // gone already
       return doAccept();
     }
