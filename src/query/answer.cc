@@ -99,6 +99,15 @@ class Resolver {
         break;
       }
       if (!node) {
+        // RFC 6672 §2.2: a name strictly below a DNAME owner is redirected. Nothing exists below
+        // a DNAME (compile refuses it), so the closest encloser is the DNAME's owner.
+        if (const Rrset* dname = snapshot_.resolve(closest->find(rrtype::kDname))) {
+          std::string_view target;
+          if (!dnameAnswer(*zone, *closest, *dname, name.output, &target, &result)) break;
+          if (qtype == rrtype::kCname) break;  // the synthesized CNAME answers the question
+          if (!follow(target, step, name, zone)) break;
+          continue;
+        }
         if (closest->wildcard) {
           node = closest->wildcard;  // RFC 4592 §3.3.1: the source of synthesis
         } else {
@@ -129,15 +138,7 @@ class Resolver {
         break;
       }
       if (!answerRrset(*zone, name.output, *cname)) break;
-      if (step + 1 >= kMaxCnameChain) break;
-      std::string_view target = cname->rdatas.front();
-      name.set(target);
-      // A loop ends here: a name already answered in this message is not followed again.
-      if (seen(name.key())) break;
-      remember(name.key());
-      const Zone* next = snapshot_.findZone(name.key());
-      if (!next) break;  // target outside our zones: the resolver continues from here
-      zone = next;
+      if (!follow(cname->rdatas.front(), step, name, zone)) break;
     }
     writeAdditional();
     return result;
@@ -147,6 +148,53 @@ class Resolver {
   bool tc() const { return tc_; }
 
  private:
+  // Moves `name` to the next link of a chain; false when the chain ends here.
+  bool follow(std::string_view target, int step, LookupName& name, const Zone*& zone) {
+    if (step + 1 >= kMaxCnameChain) return false;
+    name.set(target);
+    // A loop ends here: a name already answered in this message is not followed again.
+    if (seen(name.key())) return false;
+    remember(name.key());
+    const Zone* next = snapshot_.findZone(name.key());
+    if (!next) return false;  // target outside our zones: the resolver continues from here
+    zone = next;
+    return true;
+  }
+
+  // RFC 6672 §3.1 (server algorithm, step 3.c): the DNAME, then a CNAME from `qname` to the
+  // name with the DNAME's owner replaced by its target, with the DNAME's TTL; `*target` is that
+  // name. False when the answer ends here: truncation, or YXDOMAIN (`*rcode`, RFC 6672 §2.2)
+  // when the new name would exceed 255 octets.
+  bool dnameAnswer(const Zone& zone, const Node& owner, const Rrset& dname, std::string_view qname,
+                   std::string_view* target, uint8_t* rcode) {
+    if (dname.rdatas.empty()) return false;
+    // A chain through the same DNAME twice carries it once (Knot does the same).
+    bool written = false;
+    for (size_t i = 0; i < dnames_len_; ++i) written = written || dnames_[i] == &dname;
+    if (!written) {
+      if (!answerRrset(zone, owner.owner, dname)) return false;
+      if (dnames_len_ < kMaxCnameChain) dnames_[dnames_len_++] = &dname;
+    }
+    const std::string_view replacement = dname.rdatas.front();
+    const size_t prefix = qname.size() - owner.owner.size();  // the labels below the owner
+    if (prefix + replacement.size() > dns::kMaxNameLength) {
+      *rcode = rcode::kYxDomain;
+      return false;
+    }
+    // Two buffers in turn: `qname` itself may be the previous synthesis.
+    uint8_t* out = synthesized_[next_synthesized_];
+    next_synthesized_ ^= 1;
+    std::memcpy(out, qname.data(), prefix);  // as asked: the client's case for the question
+    std::memcpy(out + prefix, replacement.data(), replacement.size());
+    *target = view(out, prefix + replacement.size());
+    if (!w_.writeRecord(Section::kAnswer, qname, rrtype::kCname, dns::rrclass::kIn, dname.ttl,
+                        *target)) {
+      tc_ = true;
+      return false;
+    }
+    return true;
+  }
+
   bool answerRrset(const Zone& zone, std::string_view owner, const Rrset& rrset) {
     MessageWriter::Mark m = w_.mark();
     for (const auto& rdata : rrset.rdatas) {
@@ -270,6 +318,10 @@ class Resolver {
   bool tc_ = false;
   Target targets_list_[kMaxAdditionalTargets];
   size_t targets_ = 0;
+  const Rrset* dnames_[kMaxCnameChain];
+  size_t dnames_len_ = 0;
+  uint8_t synthesized_[2][dns::kMaxNameLength];
+  int next_synthesized_ = 0;
   uint8_t chain_[kMaxCnameChain][dns::kMaxNameLength];
   size_t chain_sizes_[kMaxCnameChain];
   size_t chain_len_ = 0;

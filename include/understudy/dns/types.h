@@ -46,6 +46,7 @@ inline constexpr uint8_t kServFail = 2;
 inline constexpr uint8_t kNxDomain = 3;
 inline constexpr uint8_t kNotImp = 4;
 inline constexpr uint8_t kRefused = 5;
+inline constexpr uint8_t kYxDomain = 6;  // RFC 6672 §2.2: DNAME substitution overflowed
 inline constexpr uint8_t kNotAuth = 9;
 // Extended (RFC 6891 §6.1.3): upper 8 bits travel in the OPT TTL field.
 inline constexpr uint16_t kBadVers = 16;

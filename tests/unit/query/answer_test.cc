@@ -51,10 +51,31 @@ zones:
       - { name: nods, type: NS, value: ns.nods }
       - { name: ns.nods, type: A, value: 192.0.2.201 }
       - { name: big, type: TXT, values: [ {BIG} ] }
+      - { name: old, type: DNAME, ttl: 600, value: new }
+      - { name: a.new, type: A, value: 192.0.2.77 }
+      - { name: a.new, type: MX, value: "10 mail" }
+      - { name: viacname, type: CNAME, value: a.old }
+      - { name: away, type: DNAME, value: elsewhere.test. }
+      - { name: toother, type: DNAME, value: other.test. }
+      - { name: long, type: DNAME, value: {LONG}.elsewhere.test. }
+      - { name: dloop1, type: DNAME, value: dloop2 }
+      - { name: dloop2, type: DNAME, value: dloop1 }
+      - { name: grow, type: DNAME, value: x.grow }
+      - { name: up, type: DNAME, value: example.test. }
   - name: other.test
     records:
       - { name: www, type: A, value: 198.51.100.1 }
+  - name: moved.test
+    records:
+      - { name: "@", type: NS, value: ns.elsewhere.test. }
+      - { name: "@", type: DNAME, value: example.test. }
 )";
+
+// 3 labels of 63 octets: 192 octets, so a DNAME to it overflows 255 for long enough names.
+std::string longLabels() {
+  std::string label(63, 'l');
+  return label + "." + label + "." + label;
+}
 
 std::string fixtureYaml() {
   std::string yaml = kFixture;
@@ -64,6 +85,7 @@ std::string fixtureYaml() {
     values += "'\"record number " + std::to_string(i) + " with some padding to make it long\"'";
   }
   yaml.replace(yaml.find("{BIG}"), 5, values);
+  yaml.replace(yaml.find("{LONG}"), 6, longLabels());
   return yaml;
 }
 
@@ -96,7 +118,8 @@ struct Response {
   ldns_pkt_rcode rcode() const { return ldns_pkt_get_rcode(pkt); }
   bool aa() const { return ldns_pkt_aa(pkt); }
   bool tc() const { return ldns_pkt_tc(pkt); }
-  std::vector<std::string> section(ldns_rr_list* list) const {
+  // "owner ttl class type rdata" per record, in the order sent.
+  std::vector<std::string> lines(ldns_rr_list* list) const {
     std::vector<std::string> out;
     for (size_t i = 0; i < ldns_rr_list_rr_count(list); ++i) {
       char* s = ldns_rr2str(ldns_rr_list_rr(list, i));
@@ -106,9 +129,17 @@ struct Response {
       for (auto& c : line) c = c == '\t' ? ' ' : c;
       out.push_back(line);
     }
+    return out;
+  }
+  std::vector<std::string> section(ldns_rr_list* list) const {
+    std::vector<std::string> out = lines(list);
     std::sort(out.begin(), out.end());
     return out;
   }
+  // The answer section as sent, for answers whose order is meaningful: a CNAME chain in the
+  // order it is followed (RFC 1034 §4.3.2), each DNAME before the CNAME synthesized from it
+  // (RFC 6672 §3.1).
+  std::vector<std::string> answerInOrder() const { return lines(ldns_pkt_answer(pkt)); }
   std::vector<std::string> answer() const { return section(ldns_pkt_answer(pkt)); }
   std::vector<std::string> authority() const { return section(ldns_pkt_authority(pkt)); }
   std::vector<std::string> additional() const { return section(ldns_pkt_additional(pkt)); }
@@ -194,8 +225,8 @@ TEST(Answer, CnameIsFollowedWithinTheZone) {
   auto r = ask("alias.example.test.", LDNS_RR_TYPE_A);
   EXPECT_EQ(r->rcode(), LDNS_RCODE_NOERROR);
   EXPECT_TRUE(r->aa());
-  EXPECT_EQ(r->answer(), (Lines{"alias.example.test. 3600 IN CNAME www.example.test.",
-                                "www.example.test. 300 IN A 192.0.2.1"}));
+  EXPECT_EQ(r->answerInOrder(), (Lines{"alias.example.test. 3600 IN CNAME www.example.test.",
+                                       "www.example.test. 300 IN A 192.0.2.1"}));
 }
 
 TEST(Answer, CnameQueryIsNotFollowed) {
@@ -205,9 +236,9 @@ TEST(Answer, CnameQueryIsNotFollowed) {
 
 TEST(Answer, CnameChainAcrossZonesWeServe) {
   auto r = ask("chain1.example.test.", LDNS_RR_TYPE_AAAA);
-  EXPECT_EQ(r->answer(), (Lines{"chain1.example.test. 3600 IN CNAME chain2.example.test.",
-                                "chain2.example.test. 3600 IN CNAME www.example.test.",
-                                "www.example.test. 300 IN AAAA 2001:db8::1"}));
+  EXPECT_EQ(r->answerInOrder(), (Lines{"chain1.example.test. 3600 IN CNAME chain2.example.test.",
+                                       "chain2.example.test. 3600 IN CNAME www.example.test.",
+                                       "www.example.test. 300 IN AAAA 2001:db8::1"}));
 }
 
 TEST(Answer, CnameToMissingNameIsNxDomain) {
@@ -228,8 +259,8 @@ TEST(Answer, CnameOutOfOurZonesStops) {
 TEST(Answer, CnameLoopIsCut) {
   auto r = ask("loop1.example.test.", LDNS_RR_TYPE_A);
   EXPECT_EQ(r->rcode(), LDNS_RCODE_NOERROR);
-  EXPECT_EQ(r->answer(), (Lines{"loop1.example.test. 3600 IN CNAME loop2.example.test.",
-                                "loop2.example.test. 3600 IN CNAME loop1.example.test."}));
+  EXPECT_EQ(r->answerInOrder(), (Lines{"loop1.example.test. 3600 IN CNAME loop2.example.test.",
+                                       "loop2.example.test. 3600 IN CNAME loop1.example.test."}));
 }
 
 TEST(Answer, WildcardSynthesis) {
@@ -256,8 +287,8 @@ TEST(Answer, ExistingNameBlocksWildcard) {
 
 TEST(Answer, WildcardCname) {
   auto r = ask("foo.wc.example.test.", LDNS_RR_TYPE_A);
-  EXPECT_EQ(r->answer(), (Lines{"foo.wc.example.test. 3600 IN CNAME www.example.test.",
-                                "www.example.test. 300 IN A 192.0.2.1"}));
+  EXPECT_EQ(r->answerInOrder(), (Lines{"foo.wc.example.test. 3600 IN CNAME www.example.test.",
+                                       "www.example.test. 300 IN A 192.0.2.1"}));
 }
 
 TEST(Answer, ReferralBelowACut) {
@@ -449,6 +480,179 @@ TEST(Answer, NoSnapshotRefusesEverything) {
   EXPECT_EQ(out[3] & 0xf, LDNS_RCODE_REFUSED);
 }
 
+// ---------------------------------------------------------------------------------------------
+// DNAME (RFC 6672). old.example.test. DNAME new.example.test. (TTL 600).
+
+const std::string kExampleSoa =
+    "example.test. 300 IN SOA ns1.example.test. hostmaster.example.test. 7 3600 600 1209600 300";
+
+TEST(Dname, BelowTheOwnerSynthesizesACnameAndFollowsIt) {
+  auto r = ask("a.old.example.test.", LDNS_RR_TYPE_A);
+  EXPECT_EQ(r->rcode(), LDNS_RCODE_NOERROR);
+  EXPECT_TRUE(r->aa());
+  EXPECT_EQ(r->answerInOrder(), (Lines{"old.example.test. 600 IN DNAME new.example.test.",
+                                       "a.old.example.test. 600 IN CNAME a.new.example.test.",
+                                       "a.new.example.test. 3600 IN A 192.0.2.77"}));
+  EXPECT_TRUE(r->authority().empty());
+}
+
+TEST(Dname, FollowedTargetGetsItsAdditionalRecords) {
+  auto r = ask("a.old.example.test.", LDNS_RR_TYPE_MX);
+  EXPECT_EQ(r->answerInOrder(), (Lines{"old.example.test. 600 IN DNAME new.example.test.",
+                                       "a.old.example.test. 600 IN CNAME a.new.example.test.",
+                                       "a.new.example.test. 3600 IN MX 10 mail.example.test."}));
+  EXPECT_EQ(r->additional(), Lines{"mail.example.test. 3600 IN A 192.0.2.25"});
+}
+
+TEST(Dname, SynthesizedTargetMissingIsNxDomain) {
+  // RFC 6604 §3 as for CNAME: the rcode is that of the last name, x.y.new.example.test.
+  auto r = ask("x.y.old.example.test.", LDNS_RR_TYPE_A);
+  EXPECT_EQ(r->rcode(), LDNS_RCODE_NXDOMAIN);
+  EXPECT_TRUE(r->aa());
+  EXPECT_EQ(r->answerInOrder(),
+            (Lines{"old.example.test. 600 IN DNAME new.example.test.",
+                   "x.y.old.example.test. 600 IN CNAME x.y.new.example.test."}));
+  EXPECT_EQ(r->authority(), Lines{kExampleSoa});
+}
+
+TEST(Dname, AtTheOwnerIsAnOrdinaryRrset) {
+  auto dname = ask("old.example.test.", LDNS_RR_TYPE_DNAME);
+  EXPECT_EQ(dname->rcode(), LDNS_RCODE_NOERROR);
+  EXPECT_TRUE(dname->aa());
+  EXPECT_EQ(dname->answerInOrder(), Lines{"old.example.test. 600 IN DNAME new.example.test."});
+  EXPECT_TRUE(dname->authority().empty());
+  // The owner itself is not redirected: other types are NODATA.
+  auto a = ask("old.example.test.", LDNS_RR_TYPE_A);
+  EXPECT_EQ(a->rcode(), LDNS_RCODE_NOERROR);
+  EXPECT_TRUE(a->answer().empty());
+  EXPECT_EQ(a->authority(), Lines{kExampleSoa});
+  auto any = ask("old.example.test.", LDNS_RR_TYPE_ANY);
+  EXPECT_EQ(any->answerInOrder(), Lines{"old.example.test. 600 IN DNAME new.example.test."});
+}
+
+TEST(Dname, QtypeCnameStopsAtTheSynthesizedCname) {
+  auto r = ask("a.old.example.test.", LDNS_RR_TYPE_CNAME);
+  EXPECT_EQ(r->rcode(), LDNS_RCODE_NOERROR);
+  EXPECT_EQ(r->answerInOrder(), (Lines{"old.example.test. 600 IN DNAME new.example.test.",
+                                       "a.old.example.test. 600 IN CNAME a.new.example.test."}));
+  EXPECT_TRUE(r->authority().empty());
+}
+
+TEST(Dname, QtypeDnameBelowTheOwnerIsFollowedToTheTarget) {
+  // The target a.new has no DNAME: the chain ends in NODATA there (as Knot answers).
+  auto r = ask("a.old.example.test.", LDNS_RR_TYPE_DNAME);
+  EXPECT_EQ(r->rcode(), LDNS_RCODE_NOERROR);
+  EXPECT_EQ(r->answerInOrder(), (Lines{"old.example.test. 600 IN DNAME new.example.test.",
+                                       "a.old.example.test. 600 IN CNAME a.new.example.test."}));
+  EXPECT_EQ(r->authority(), Lines{kExampleSoa});
+}
+
+TEST(Dname, CnameIntoADnameAndOn) {
+  auto r = ask("viacname.example.test.", LDNS_RR_TYPE_A);
+  EXPECT_EQ(r->rcode(), LDNS_RCODE_NOERROR);
+  EXPECT_EQ(r->answerInOrder(), (Lines{"viacname.example.test. 3600 IN CNAME a.old.example.test.",
+                                       "old.example.test. 600 IN DNAME new.example.test.",
+                                       "a.old.example.test. 600 IN CNAME a.new.example.test.",
+                                       "a.new.example.test. 3600 IN A 192.0.2.77"}));
+}
+
+TEST(Dname, TargetInAnotherServedZoneIsFollowed) {
+  auto r = ask("www.toother.example.test.", LDNS_RR_TYPE_A);
+  EXPECT_EQ(r->rcode(), LDNS_RCODE_NOERROR);
+  EXPECT_EQ(r->answerInOrder(), (Lines{"toother.example.test. 3600 IN DNAME other.test.",
+                                       "www.toother.example.test. 3600 IN CNAME www.other.test.",
+                                       "www.other.test. 3600 IN A 198.51.100.1"}));
+}
+
+TEST(Dname, TargetOutsideOurZonesStopsAfterTheCname) {
+  auto r = ask("www.away.example.test.", LDNS_RR_TYPE_A);
+  EXPECT_EQ(r->rcode(), LDNS_RCODE_NOERROR);
+  EXPECT_TRUE(r->aa());
+  EXPECT_EQ(r->answerInOrder(),
+            (Lines{"away.example.test. 3600 IN DNAME elsewhere.test.",
+                   "www.away.example.test. 3600 IN CNAME www.elsewhere.test."}));
+  EXPECT_TRUE(r->authority().empty());
+}
+
+TEST(Dname, AtTheApexRedirectsTheWholeZone) {
+  auto r = ask("www.moved.test.", LDNS_RR_TYPE_A);
+  EXPECT_EQ(r->rcode(), LDNS_RCODE_NOERROR);
+  EXPECT_TRUE(r->aa());
+  EXPECT_EQ(r->answerInOrder(), (Lines{"moved.test. 3600 IN DNAME example.test.",
+                                       "www.moved.test. 3600 IN CNAME www.example.test.",
+                                       "www.example.test. 300 IN A 192.0.2.1"}));
+  // The apex itself keeps its own data.
+  auto ns = ask("moved.test.", LDNS_RR_TYPE_NS);
+  EXPECT_EQ(ns->answerInOrder(), Lines{"moved.test. 3600 IN NS ns.elsewhere.test."});
+}
+
+TEST(Dname, OverlongResultIsYxDomainWithTheDname) {
+  // 192-octet target + "elsewhere.test.": a query name whose labels below "long" take more than
+  // 255 - 208 octets cannot be rewritten (RFC 6672 §2.2).
+  std::string label(30, 'q');
+  std::string fits = label + ".long.example.test.";                     // 31 + 208 = 239 octets
+  std::string overflows = label + "." + label + ".long.example.test.";  // 62 + 208 = 270
+  const std::string dname = "long.example.test. 3600 IN DNAME " + longLabels() + ".elsewhere.test.";
+  auto ok = ask(fits, LDNS_RR_TYPE_A);
+  EXPECT_EQ(ok->rcode(), LDNS_RCODE_NOERROR);
+  EXPECT_EQ(ok->answerInOrder(), (Lines{dname, fits + " 3600 IN CNAME " + label + "." +
+                                                   longLabels() + ".elsewhere.test."}));
+  auto r = ask(overflows, LDNS_RR_TYPE_A);
+  EXPECT_EQ(r->rcode(), LDNS_RCODE_YXDOMAIN);
+  EXPECT_TRUE(r->aa());
+  EXPECT_EQ(r->answerInOrder(), Lines{dname});
+  EXPECT_TRUE(r->authority().empty());
+}
+
+TEST(Dname, KeepsTheQueryCaseBelowTheOwner) {
+  // The labels taken from the question keep the client's case in the synthesized target; the
+  // DNAME's target keeps its configured case. (Owner names are compressed against the question
+  // and earlier RDATA, so they take the case of what they point at: RFC 4343 §4.1 allows it.)
+  auto r = ask("A.OLD.EXAMPLE.TEST.", LDNS_RR_TYPE_A);
+  EXPECT_EQ(r->answerInOrder(), (Lines{"OLD.EXAMPLE.TEST. 600 IN DNAME new.example.test.",
+                                       "A.OLD.EXAMPLE.TEST. 600 IN CNAME A.new.example.test.",
+                                       "A.new.example.test. 3600 IN A 192.0.2.77"}));
+}
+
+TEST(Dname, LoopBetweenTwoDnamesIsCut) {
+  auto r = ask("a.dloop1.example.test.", LDNS_RR_TYPE_A);
+  EXPECT_EQ(r->rcode(), LDNS_RCODE_NOERROR);
+  EXPECT_EQ(r->answerInOrder(),
+            (Lines{"dloop1.example.test. 3600 IN DNAME dloop2.example.test.",
+                   "a.dloop1.example.test. 3600 IN CNAME a.dloop2.example.test.",
+                   "dloop2.example.test. 3600 IN DNAME dloop1.example.test.",
+                   "a.dloop2.example.test. 3600 IN CNAME a.dloop1.example.test."}));
+}
+
+TEST(Dname, TargetBelowItsOwnerEndsAtTheChainLimitWithTheDnameOnce) {
+  // grow DNAME x.grow: a.grow -> a.x.grow -> a.x.x.grow ... never repeats a name.
+  auto r = ask("a.grow.example.test.", LDNS_RR_TYPE_A);
+  EXPECT_EQ(r->rcode(), LDNS_RCODE_NOERROR);
+  Lines got = r->answerInOrder();
+  ASSERT_FALSE(got.empty());
+  EXPECT_EQ(got[0], "grow.example.test. 3600 IN DNAME x.grow.example.test.");
+  EXPECT_EQ(std::count_if(got.begin(), got.end(),
+                          [](const std::string& l) { return l.find(" DNAME ") != l.npos; }),
+            1);
+  EXPECT_EQ(got.size(), 1u + 12u) << "one DNAME, then one CNAME per step of the chain limit";
+  EXPECT_EQ(got[1], "a.grow.example.test. 3600 IN CNAME a.x.grow.example.test.");
+  EXPECT_EQ(got[2], "a.x.grow.example.test. 3600 IN CNAME a.x.x.grow.example.test.");
+}
+
+TEST(Dname, TruncatedByWholeRrsetsInChainOrder) {
+  // up DNAME example.test.: big.up -> big, whose TXT RRset does not fit in 512 octets.
+  QueryOptions o;
+  o.edns = false;
+  auto r = ask("big.up.example.test.", LDNS_RR_TYPE_TXT, o);
+  EXPECT_TRUE(r->tc());
+  EXPECT_LE(r->size, 512u);
+  EXPECT_EQ(r->answerInOrder(), (Lines{"up.example.test. 3600 IN DNAME example.test.",
+                                       "big.up.example.test. 3600 IN CNAME big.example.test."}));
+  o.transport = Transport::kTcp;
+  auto full = ask("big.up.example.test.", LDNS_RR_TYPE_TXT, o);
+  EXPECT_FALSE(full->tc());
+  EXPECT_EQ(full->answerInOrder().size(), 2u + 40u);
+}
 }  // namespace
 }  // namespace understudy::query
 

@@ -54,9 +54,15 @@ zones:
       - { name: "*.wild", type: A, value: 192.0.2.9 }
       - { name: sub, type: NS, value: ns.sub }
       - { name: ns.sub, type: A, value: 192.0.2.10 }
+      - { name: old, type: DNAME, value: example.test. }
+      - { name: long, type: DNAME, value: lllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllll.lllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllll.lllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllll.example.test. }
 )",
                                         "noalloc.yaml");
   auto snapshot = zone::compile(c.zones, {});
+  // 64 octets below "long": rewritten, 270 octets (YXDOMAIN).
+  std::string overflowing(1, 63);
+  overflowing.append(63, 'q');
+  overflowing += "\4long\7example\4test\0"s;
   std::vector<std::vector<uint8_t>> queries = {
       makeQuery("\3www\7example\4test\0"s, 1, true),
       makeQuery("\3WWW\7example\4test\0"s, 28, false),
@@ -66,6 +72,10 @@ zones:
       makeQuery("\1a\3sub\7example\4test\0"s, 1, true),
       makeQuery("\7example\4test\0"s, 2, true),
       makeQuery("\3www\7example\3com\0"s, 1, true),
+      // DNAME: synthesis, the chain followed on (www.old -> www), and YXDOMAIN.
+      makeQuery("\3www\3old\7example\4test\0"s, 1, true),
+      makeQuery("\5alias\3OLD\7example\4test\0"s, 1, false),
+      makeQuery(overflowing, 1, true),
   };
   std::vector<uint8_t> out(kMaxResponseSize);
   long before = g_allocations.load();
@@ -78,6 +88,11 @@ zones:
   long after = g_allocations.load();
   EXPECT_EQ(answered, 100 * queries.size());
   EXPECT_EQ(after - before, 0) << "heap allocations on the answer path";
+  // The DNAME queries took the paths they are here for: DNAME + CNAME + A, and YXDOMAIN.
+  ASSERT_GT(answer(queries[8], snapshot.get(), Transport::kUdp, out), 12u);
+  EXPECT_EQ(out[7], 3) << "ANCOUNT of www.old.example.test A";
+  ASSERT_GT(answer(queries[10], snapshot.get(), Transport::kUdp, out), 12u);
+  EXPECT_EQ(out[3] & 0xf, 6) << "YXDOMAIN";
 }
 
 }  // namespace
