@@ -132,6 +132,14 @@ int main(int argc, char** argv) {
   pointer.insert(pointer.end(), {0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1});
   queries.push_back(pointer);
   queries.push_back(Bytes(base.begin(), base.begin() + 12));  // header only
+  // DNAME synthesis, chained, and overflowing (YXDOMAIN); last, so earlier seeds keep their names.
+  const Spec dname_specs[] = {
+      {"www.old.example.test.", LDNS_RR_TYPE_A, 1232},
+      {"a.www.away.example.test.", LDNS_RR_TYPE_CNAME},
+      {"qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq.long.example.test.",
+       LDNS_RR_TYPE_A, 1232},
+  };
+  for (const Spec& s : dname_specs) queries.push_back(build(s, id++));
 
   for (size_t i = 0; i < queries.size(); ++i) {
     char name[32];
