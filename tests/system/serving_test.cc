@@ -1001,6 +1001,31 @@ TEST(CommandLine, CheckRejectsBadConfigsWithFileLineColumn) {
   }
 }
 
+// RFC 6672 §2.4: data below a DNAME owner would never be served; like Knot, the zone is refused
+// (rather than loaded with the data silently ignored), at the zone-file line of the record.
+TEST(CommandLine, CheckRejectsDataBelowADnameInAZoneFile) {
+  TempDir dir;
+  const std::string zone =
+      "$ORIGIN moved.test.\n"
+      "@ 3600 IN SOA ns1.example.test. hostmaster.example.test. 1 3600 600 1209600 300\n"
+      "@ IN NS ns1.example.test.\n"
+      "old IN DNAME new.example.test.\n";
+  std::string path = dir.write("dname.yaml",
+                               "server:\n  listen: [\"127.0.0.1:0\"]\n"
+                               "zones:\n  - name: moved.test\n    file: moved.zone\n");
+  dir.write("moved.zone", zone);
+  CommandResult r = runCommand({understudyBinary(), "check", "-c", path});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  dir.write("moved.zone", zone + "www.old IN A 192.0.2.1\n");  // line 5
+  r = runCommand({understudyBinary(), "check", "-c", path});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("moved.zone:5"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("A record for 'www.old.moved.test.' is below the DNAME at "
+                       "'old.moved.test.'"),
+            std::string::npos)
+      << r.err;
+}
+
 TEST(CommandLine, DaemonRefusesToStartOnABadConfig) {
   TempDir dir;
   std::string path = dir.write("bad.yaml", "server:\n  listen: [\"127.0.0.1:0\"]\nzones: 3\n");
