@@ -63,6 +63,8 @@ inline constexpr uint16_t kCd = 0x0010;
 inline constexpr uint16_t kOpcodeMask = 0x7800;
 }  // namespace flag
 
+inline constexpr uint16_t kEdnsOptionNsid = 3;  // RFC 5001
+
 inline constexpr size_t kHeaderSize = 12;
 inline constexpr size_t kMaxNameLength = 255;  // RFC 1035 §2.3.4, wire octets
 inline constexpr size_t kMaxLabelLength = 63;

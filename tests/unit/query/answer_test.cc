@@ -92,8 +92,7 @@ std::string fixtureYaml() {
 const zone::Snapshot& fixture() {
   static std::shared_ptr<const zone::Snapshot> snapshot = [] {
     config::Config c = config::loadString(fixtureYaml(), "fixture.yaml");
-    zone::ServingOptions options;
-    options.edns_udp_size = c.server.edns_udp_size;
+    zone::ServingOptions options = config::servingOptions(c.server);
     return zone::compile(c.zones, options);
   }();
   return *snapshot;
@@ -106,6 +105,8 @@ struct QueryOptions {
   uint16_t qclass = LDNS_RR_CLASS_IN;
   ldns_pkt_opcode opcode = LDNS_PACKET_QUERY;
   Transport transport = Transport::kUdp;
+  bool nsid = false;                         // ask for the NSID (RFC 5001: an empty option 3)
+  const zone::Snapshot* snapshot = nullptr;  // nullptr: fixture()
 };
 
 struct Response {
@@ -141,6 +142,12 @@ struct Response {
   // (RFC 6672 §3.1).
   std::vector<std::string> answerInOrder() const { return lines(ldns_pkt_answer(pkt)); }
   std::vector<std::string> answer() const { return section(ldns_pkt_answer(pkt)); }
+  // The OPT's RDATA (its EDNS options, encoded), "" when it has none or there is no OPT.
+  std::string ednsOptions() const {
+    ldns_rdf* data = ldns_pkt_edns_data(pkt);
+    if (!data) return "";
+    return std::string(reinterpret_cast<const char*>(ldns_rdf_data(data)), ldns_rdf_size(data));
+  }
   std::vector<std::string> authority() const { return section(ldns_pkt_authority(pkt)); }
   std::vector<std::string> additional() const { return section(ldns_pkt_additional(pkt)); }
 };
@@ -155,6 +162,11 @@ std::unique_ptr<Response> ask(const std::string& name, ldns_rr_type type, QueryO
     ldns_pkt_set_edns_version(q, o.edns_version);
     ldns_pkt_set_edns_do(q, false);
     // ldns only emits OPT when some EDNS field is non-default; udp size always is here.
+    if (o.nsid) {
+      static const uint8_t kNsidRequest[] = {0, 3, 0, 0};
+      ldns_pkt_set_edns_data(
+          q, ldns_rdf_new_frm_data(LDNS_RDF_TYPE_UNKNOWN, sizeof kNsidRequest, kNsidRequest));
+    }
   }
   uint8_t* wire = nullptr;
   size_t wire_len = 0;
@@ -162,7 +174,8 @@ std::unique_ptr<Response> ask(const std::string& name, ldns_rr_type type, QueryO
   ldns_pkt_free(q);
   auto r = std::make_unique<Response>();
   r->wire.resize(kMaxResponseSize);
-  r->size = answer(std::span<const uint8_t>(wire, wire_len), &fixture(), o.transport, r->wire);
+  r->size = answer(std::span<const uint8_t>(wire, wire_len), o.snapshot ? o.snapshot : &fixture(),
+                   o.transport, r->wire);
   free(wire);
   r->wire.resize(r->size);
   if (r->size) {
@@ -652,6 +665,155 @@ TEST(Dname, TruncatedByWholeRrsetsInChainOrder) {
   auto full = ask("big.up.example.test.", LDNS_RR_TYPE_TXT, o);
   EXPECT_FALSE(full->tc());
   EXPECT_EQ(full->answerInOrder().size(), 2u + 40u);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Identity: NSID (RFC 5001) and CHAOS TXT (RFC 4892), from `server.nsid` and `server.version`.
+
+const zone::Snapshot& identityFixture() {
+  static std::shared_ptr<const zone::Snapshot> snapshot = [] {
+    config::Config c = config::loadString(
+        "server: { nsid: ns-ams-1, version: understudy 9.9 }\n"
+        "zones:\n  - name: example.test\n    records:\n"
+        "      - { name: www, type: A, value: 192.0.2.1 }\n"
+        "      - { name: big, type: TXT, values: [" +
+            std::string("'\"0 some padding padding padding padding padding padding padding\"', "
+                        "'\"1 some padding padding padding padding padding padding padding\"', "
+                        "'\"2 some padding padding padding padding padding padding padding\"', "
+                        "'\"3 some padding padding padding padding padding padding padding\"', "
+                        "'\"4 some padding padding padding padding padding padding padding\"', "
+                        "'\"5 some padding padding padding padding padding padding padding\"', "
+                        "'\"6 some padding padding padding padding padding padding padding\"', "
+                        "'\"7 some padding padding padding padding padding padding padding\"']}\n"),
+        "identity.yaml");
+    return zone::compile(c.zones, config::servingOptions(c.server));
+  }();
+  return *snapshot;
+}
+
+const std::string kNsidOption = std::string("\0\3\0\x08", 4) + "ns-ams-1";
+
+TEST(Nsid, SentOnlyToAClientThatAsksWhenConfigured) {
+  QueryOptions asks;
+  asks.nsid = true;
+  asks.snapshot = &identityFixture();
+  auto r = ask("www.example.test.", LDNS_RR_TYPE_A, asks);
+  EXPECT_EQ(r->rcode(), LDNS_RCODE_NOERROR);
+  EXPECT_EQ(r->answer(), Lines{"www.example.test. 3600 IN A 192.0.2.1"});
+  EXPECT_EQ(r->ednsOptions(), kNsidOption);
+  // Not asked: no option.
+  QueryOptions silent;
+  silent.snapshot = &identityFixture();
+  EXPECT_EQ(ask("www.example.test.", LDNS_RR_TYPE_A, silent)->ednsOptions(), "");
+  // Asked, not configured: nothing changes.
+  QueryOptions unconfigured;
+  unconfigured.nsid = true;
+  auto plain = ask("www.example.test.", LDNS_RR_TYPE_A, unconfigured);
+  EXPECT_TRUE(ldns_pkt_edns(plain->pkt));
+  EXPECT_EQ(plain->ednsOptions(), "");
+}
+
+TEST(Nsid, OnEveryAnswerThatCarriesAnOptButBadvers) {
+  QueryOptions asks;
+  asks.nsid = true;
+  asks.snapshot = &identityFixture();
+  // Negative and refused answers say which instance answered, too.
+  auto nx = ask("nope.example.test.", LDNS_RR_TYPE_A, asks);
+  EXPECT_EQ(nx->rcode(), LDNS_RCODE_NXDOMAIN);
+  EXPECT_EQ(nx->ednsOptions(), kNsidOption);
+  auto refused = ask("www.example.com.", LDNS_RR_TYPE_A, asks);
+  EXPECT_EQ(refused->rcode(), LDNS_RCODE_REFUSED);
+  EXPECT_EQ(refused->ednsOptions(), kNsidOption);
+  auto notimp = ask("www.example.test.", LDNS_RR_TYPE_A, [&] {
+    QueryOptions o = asks;
+    o.opcode = LDNS_PACKET_STATUS;
+    return o;
+  }());
+  EXPECT_EQ(notimp->rcode(), LDNS_RCODE_NOTIMPL);
+  EXPECT_EQ(notimp->ednsOptions(), kNsidOption);
+  // BADVERS: the options of an EDNS version we do not speak are not read.
+  QueryOptions v1 = asks;
+  v1.edns_version = 1;
+  auto badvers = ask("www.example.test.", LDNS_RR_TYPE_A, v1);
+  EXPECT_EQ(ldns_pkt_edns_extended_rcode(badvers->pkt), 1);
+  EXPECT_EQ(badvers->ednsOptions(), "");
+}
+
+TEST(Nsid, AlwaysFitsBesideATruncatedAnswer) {
+  QueryOptions asks;
+  asks.nsid = true;
+  asks.udp_size = 512;
+  asks.snapshot = &identityFixture();
+  auto r = ask("big.example.test.", LDNS_RR_TYPE_TXT, asks);
+  EXPECT_TRUE(r->tc());
+  EXPECT_LE(r->size, 512u);
+  EXPECT_TRUE(r->answer().empty());
+  EXPECT_EQ(r->ednsOptions(), kNsidOption);
+  // With a little more room the RRset fits beside the NSID exactly as it would without it.
+  asks.udp_size = 1232;
+  auto whole = ask("big.example.test.", LDNS_RR_TYPE_TXT, asks);
+  EXPECT_FALSE(whole->tc());
+  EXPECT_EQ(whole->answer().size(), 8u);
+}
+
+TEST(Chaos, IdServerAndHostnameBindAnswerTheIdentity) {
+  QueryOptions ch;
+  ch.qclass = LDNS_RR_CLASS_CH;
+  ch.snapshot = &identityFixture();
+  for (const char* name : {"id.server.", "hostname.bind.", "ID.Server."}) {
+    auto r = ask(name, LDNS_RR_TYPE_TXT, ch);
+    EXPECT_EQ(r->rcode(), LDNS_RCODE_NOERROR) << name;
+    EXPECT_TRUE(r->aa()) << name;
+    EXPECT_EQ(r->answerInOrder(), Lines{std::string(name) + " 0 CH TXT \"ns-ams-1\""}) << name;
+    EXPECT_TRUE(r->authority().empty()) << name;
+  }
+  for (const char* name : {"version.server.", "version.bind."}) {
+    auto r = ask(name, LDNS_RR_TYPE_TXT, ch);
+    EXPECT_EQ(r->rcode(), LDNS_RCODE_NOERROR) << name;
+    EXPECT_TRUE(r->aa()) << name;
+    EXPECT_EQ(r->answerInOrder(), Lines{std::string(name) + " 0 CH TXT \"understudy 9.9\""})
+        << name;
+  }
+}
+
+TEST(Chaos, EverythingElseIsRefusedAsBefore) {
+  QueryOptions ch;
+  ch.qclass = LDNS_RR_CLASS_CH;
+  ch.snapshot = &identityFixture();
+  // Another type, another CHAOS name, an IN name in class CH.
+  for (auto [name, type] :
+       {std::pair{"id.server.", LDNS_RR_TYPE_A}, std::pair{"id.server.", LDNS_RR_TYPE_ANY},
+        std::pair{"authors.bind.", LDNS_RR_TYPE_TXT},
+        std::pair{"www.example.test.", LDNS_RR_TYPE_TXT}}) {
+    auto r = ask(name, type, ch);
+    EXPECT_EQ(r->rcode(), LDNS_RCODE_REFUSED) << name;
+    EXPECT_FALSE(r->aa()) << name;
+    EXPECT_TRUE(r->answer().empty()) << name;
+  }
+  // id.server. in class IN is not ours either.
+  QueryOptions in;
+  in.snapshot = &identityFixture();
+  EXPECT_EQ(ask("id.server.", LDNS_RR_TYPE_TXT, in)->rcode(), LDNS_RCODE_REFUSED);
+  // Without `server.nsid` / `server.version` all four names are REFUSED, as before.
+  QueryOptions unconfigured;
+  unconfigured.qclass = LDNS_RR_CLASS_CH;
+  for (const char* name : {"id.server.", "hostname.bind.", "version.server.", "version.bind."}) {
+    auto r = ask(name, LDNS_RR_TYPE_TXT, unconfigured);
+    EXPECT_EQ(r->rcode(), LDNS_RCODE_REFUSED) << name;
+    EXPECT_TRUE(r->answer().empty()) << name;
+  }
+}
+
+TEST(Chaos, VersionAloneDoesNotNameTheInstance) {
+  config::Config c = config::loadString("server: { version: v1 }\n", "v.yaml");
+  auto snapshot = zone::compile(c.zones, config::servingOptions(c.server));
+  QueryOptions ch;
+  ch.qclass = LDNS_RR_CLASS_CH;
+  ch.snapshot = snapshot.get();
+  EXPECT_EQ(ask("version.bind.", LDNS_RR_TYPE_TXT, ch)->rcode(), LDNS_RCODE_NOERROR);
+  EXPECT_EQ(ask("id.server.", LDNS_RR_TYPE_TXT, ch)->rcode(), LDNS_RCODE_REFUSED);
+  ch.nsid = true;
+  EXPECT_EQ(ask("version.bind.", LDNS_RR_TYPE_TXT, ch)->ednsOptions(), "");
 }
 }  // namespace
 }  // namespace understudy::query
