@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <glob.h>
 #include <ldns/ldns.h>
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -523,9 +524,9 @@ class Loader {
   void loadServer(const YAML::Node& node, ServerConfig& server) {
     const std::string key = "server";
     if (!expectMap(node, key)) return;
-    Fields f = fields(
-        node, key,
-        {"listen", "threads", "tcp_idle_timeout", "tcp_max_connections", "edns_udp_size", "rrl"});
+    Fields f = fields(node, key,
+                      {"listen", "threads", "tcp_idle_timeout", "tcp_max_connections",
+                       "edns_udp_size", "rrl", "nsid", "version"});
     if (auto rrl = f.get("rrl")) loadRrl(*rrl, server.rrl);
     if (auto listen = f.get("listen")) loadListen(*listen, server.listen);
     if (auto threads = f.get("threads")) {
@@ -554,6 +555,41 @@ class Loader {
         server.edns_udp_size = static_cast<uint16_t>(*value);
       }
     }
+    if (auto nsid = f.get("nsid")) server.nsid = identity(*nsid, "server.nsid", true);
+    if (auto version = f.get("version"))
+      server.version = identity(*version, "server.version", false);
+  }
+
+  // `server.nsid` / `server.version`: a short text sent as is (NSID option, CHAOS TXT); for the
+  // NSID the word `hostname` stands for this machine's host name, read once here. Empty: off.
+  std::string identity(const YAML::Node& node, const std::string& key, bool hostname_allowed) {
+    auto text = scalar(node, key);
+    if (!text) return {};
+    const bool from_host = hostname_allowed && *text == "hostname";
+    if (from_host) {
+      char name[256] = {};
+      if (gethostname(name, sizeof name - 1) != 0) {
+        error(node, key, std::string("cannot read the host name: ") + std::strerror(errno));
+        return {};
+      }
+      text = name;
+    }
+    if (text->size() > kMaxIdentityLength) {
+      // Built by append: GCC 12 at -O3 reports a false -Wrestrict for "x" + std::string&&.
+      std::string why = "too long: ";
+      why += std::to_string(text->size());
+      why += " octets (at most ";
+      why += std::to_string(kMaxIdentityLength);
+      why += ")";
+      if (from_host) {
+        why += ": the host name '";
+        why += *text;
+        why += "'; write the identity out instead";
+      }
+      error(node, key, why);
+      return {};
+    }
+    return *text;
   }
 
   // "127.0.0.1:5353", "[::1]:5353", "127.0.0.1", "::1", "[::1]"; numeric addresses only, so a

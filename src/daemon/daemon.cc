@@ -56,8 +56,7 @@ Loaded loadAll(const std::string& path, const char* yaml) {
   Loaded out;
   auto cfg = std::make_shared<config::Config>(yaml ? config::loadString(yaml, "<demo config>")
                                                    : config::loadFile(path));
-  zone::ServingOptions options;
-  options.edns_udp_size = cfg->server.edns_udp_size;
+  zone::ServingOptions options = config::servingOptions(cfg->server);
   std::vector<Diagnostic> warnings;
   out.snapshot = zone::compile(cfg->zones, options, &warnings);
   out.warnings = cfg->warnings;

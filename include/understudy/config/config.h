@@ -10,6 +10,7 @@
 #include "understudy/common/diagnostic.h"
 #include "understudy/health/check.h"
 #include "understudy/zone/record.h"
+#include "understudy/zone/snapshot.h"
 
 namespace understudy::config {
 
@@ -38,10 +39,18 @@ struct ServerConfig {
   unsigned tcp_max_connections = 1024;
   uint16_t edns_udp_size = 1232;  // RFC 6891 / DNS flag day 2020 recommendation
   RrlSettings rrl;
+  // This instance's identity (`server.nsid`, the host name for `hostname`): the EDNS NSID option
+  // (RFC 5001) and CHAOS TXT id.server./hostname.bind. (RFC 4892). Empty: neither is answered.
+  std::string nsid;
+  // CHAOS TXT version.server./version.bind. (`server.version`). Empty: REFUSED.
+  std::string version;
 };
 
+// At most this many octets in `server.nsid` and `server.version`.
+inline constexpr size_t kMaxIdentityLength = 128;
+
 struct LogConfig {
-  std::string level = "info";  // trace, debug, info, warn, error, critical, off
+  std::string level = "info";   // trace, debug, info, warn, error, critical, off
   std::string format = "text";  // text, or json: one JSON object per line
 };
 
@@ -142,5 +151,14 @@ Config loadFile(const std::string& path);
 // `file:` paths resolve against `base_dir`.
 Config loadString(std::string_view yaml, const std::string& name,
                   const std::string& base_dir = ".");
+
+// What the answer engine needs from `server:`, precomputed (see zone::ServingOptions).
+inline zone::ServingOptions servingOptions(const ServerConfig& server) {
+  zone::ServingOptions options;
+  options.edns_udp_size = server.edns_udp_size;
+  options.setIdentity(server.nsid);
+  options.setVersion(server.version);
+  return options;
+}
 
 }  // namespace understudy::config

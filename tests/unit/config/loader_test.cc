@@ -1,6 +1,7 @@
 // Configurations that must load, and what they load into: defaults, durations, owner names,
 // multi-value records, zone files.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <string>
 #include <vector>
@@ -182,6 +183,33 @@ log:
   EXPECT_EQ(config.server.tcp_max_connections, 1000000u);
   EXPECT_EQ(config.server.edns_udp_size, 4096);
   EXPECT_EQ(config.log.level, "debug");
+}
+
+TEST(LoadConfig, IdentityAndVersion) {
+  Config none = load("server:\n  threads: 1\n");
+  EXPECT_EQ(none.server.nsid, "");
+  EXPECT_EQ(none.server.version, "");
+  Config text = load("server:\n  nsid: ns-ams-1\n  version: \"understudy 1.2\"\n");
+  EXPECT_EQ(text.server.nsid, "ns-ams-1");
+  EXPECT_EQ(text.server.version, "understudy 1.2");
+  // `hostname`: this machine's host name, read when the config is loaded.
+  char host[256] = {};
+  ASSERT_EQ(gethostname(host, sizeof host - 1), 0);
+  EXPECT_EQ(load("server:\n  nsid: hostname\n").server.nsid, host);
+  // Only for the NSID: a version of "hostname" is that word.
+  EXPECT_EQ(load("server:\n  version: hostname\n").server.version, "hostname");
+  // 128 octets is the most; an empty value means off (as in Knot).
+  EXPECT_EQ(load("server:\n  nsid: " + std::string(128, 'n') + "\n").server.nsid.size(), 128u);
+  EXPECT_EQ(load("server:\n  nsid: \"\"\n").server.nsid, "");
+  // Precomputed for the answer engine: the EDNS option and the TXT RDATA.
+  zone::ServingOptions options = servingOptions(text.server);
+  EXPECT_EQ(options.nsid_option, std::string("\0\3\0\x08ns-ams-1", 12));
+  EXPECT_EQ(options.identity_txt, "\x08ns-ams-1");
+  EXPECT_EQ(options.version_txt, "\x0eunderstudy 1.2");
+  zone::ServingOptions off = servingOptions(none.server);
+  EXPECT_EQ(off.nsid_option, "");
+  EXPECT_EQ(off.identity_txt, "");
+  EXPECT_EQ(off.version_txt, "");
 }
 
 TEST(LoadConfig, TtlsAndDefaults) {
