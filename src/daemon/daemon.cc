@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "understudy/control/log_format.h"
+#include "understudy/control/run_loop.h"
 #include "understudy/dns/name.h"
 #include "understudy/version.h"
 #include "understudy/zone/compile.h"
@@ -159,7 +160,7 @@ int Daemon::run() {
   startWatchdog();
   waitForSignal();
   if (control_.stopped()) control_.restart();
-  control_.run();
+  control::runCatchingExceptions(control_, "control");
 
   // SIGTERM/SIGINT: stop accepting, let answers in flight go out, close within 2 s.
   if (control_server_) control_server_->stop();
