@@ -52,6 +52,15 @@ void serverMetrics(Exposition& x, const server::Server* server) {
            "DNS TCP connections closed at once because tcp_max_connections were open.",
            MetricType::kCounter);
   x.sample({}, server ? server->tcpRefused() : 0);
+  x.family("understudy_tcp_accept_errors_total",
+           "Failed accepts on the DNS TCP listeners, by cause (emfile: the process is out of "
+           "descriptors, enfile: the system is, nomem: kernel memory); each pauses accepting.",
+           MetricType::kCounter);
+  for (size_t k = 0; k < server::kAcceptErrorKinds; ++k) {
+    auto kind = static_cast<server::AcceptError>(k);
+    x.sample({{"reason", server::acceptErrorName(kind)}},
+             server ? server->tcpAcceptErrors(kind) : 0);
+  }
 }
 
 void endpointMetrics(Exposition& x, const failover::Monitor& monitor) {

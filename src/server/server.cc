@@ -137,8 +137,7 @@ class Server::Worker {
 
   // Binds one TCP acceptor on `address:port` (the port the UDP sockets got).
   void bind(const asio::ip::address& address, uint16_t port, const ServerOptions& options,
-            std::atomic<unsigned>& connections, std::atomic<uint64_t>& accepted,
-            std::atomic<uint64_t>& refused) {
+            TcpCounters& counters) {
     boost::system::error_code ec;
     asio::ip::tcp::endpoint tcp_ep(address, port);
     asio::ip::tcp::acceptor acceptor(io_);
@@ -151,9 +150,9 @@ class Server::Worker {
     if (acceptor.bind(tcp_ep, ec)) bindFailed("bind TCP", address, port, ec);
     if (acceptor.listen(asio::socket_base::max_listen_connections, ec))
       bindFailed("listen on TCP", address, port, ec);
-    tcp_.push_back(std::make_unique<TcpServer>(
-        io_, std::move(acceptor), reader_, stats_, options.tcp_idle_timeout,
-        options.tcp_max_connections, connections, accepted, refused));
+    tcp_.push_back(std::make_unique<TcpServer>(io_, std::move(acceptor), reader_, stats_,
+                                               options.tcp_idle_timeout,
+                                               options.tcp_max_connections, counters));
   }
 
   void run() {
@@ -185,8 +184,35 @@ class Server::Worker {
   std::vector<std::unique_ptr<TcpServer>> tcp_;
 };
 
+const char* acceptErrorName(AcceptError kind) noexcept {
+  switch (kind) {
+    case AcceptError::kEmfile:
+      return "emfile";
+    case AcceptError::kEnfile:
+      return "enfile";
+    case AcceptError::kNoMemory:
+      return "nomem";
+    case AcceptError::kOther:
+      break;
+  }
+  return "other";
+}
+
 Server::Server(ServerOptions options, const zone::SnapshotHolder& holder)
-    : options_(std::move(options)), holder_(holder) {}
+    : options_(std::move(options)), holder_(holder), tcp_(std::make_unique<TcpCounters>()) {}
+
+unsigned Server::tcpConnections() const {
+  return tcp_->connections.load(std::memory_order_relaxed);
+}
+uint64_t Server::tcpAccepted() const {
+  return tcp_->accepted.load(std::memory_order_relaxed);
+}
+uint64_t Server::tcpRefused() const {
+  return tcp_->refused.load(std::memory_order_relaxed);
+}
+uint64_t Server::tcpAcceptErrors(AcceptError kind) const {
+  return tcp_->accept_errors[static_cast<size_t>(kind)].load(std::memory_order_relaxed);
+}
 
 Server::~Server() {
   stop();
@@ -219,7 +245,7 @@ void Server::start() {
           std::make_unique<UdpServer>(fd, holder_, stats_->thread(udp_.size()), limiter_.get()));
     }
     for (auto& worker : workers_) {
-      worker->bind(address, port, options_, tcp_connections_, tcp_accepted_, tcp_refused_);
+      worker->bind(address, port, options_, *tcp_);
     }
     bound_.push_back({"udp", formatEndpoint(address, port)});
     bound_.push_back({"tcp", formatEndpoint(address, port)});
@@ -250,7 +276,7 @@ void Server::stop(std::chrono::milliseconds grace) {
   for (auto& w : workers_) w->requestStop();
   // Give in-flight TCP answers until the grace period ends, then cut the rest.
   auto deadline = std::chrono::steady_clock::now() + grace;
-  while (std::chrono::steady_clock::now() < deadline && tcp_connections_.load() != 0) {
+  while (std::chrono::steady_clock::now() < deadline && tcp_->connections.load() != 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   for (auto& w : workers_) w->forceStop();

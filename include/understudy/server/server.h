@@ -38,7 +38,15 @@ struct BoundSocket {
   std::string address;   // "127.0.0.1:5353" or "[::1]:5353"
 };
 
+// Why accept(2) failed on a DNS TCP listener, as counted in /metrics. Out of descriptors (per
+// process or system-wide) and out of kernel memory pause accepting instead of spinning on it.
+enum class AcceptError : uint8_t { kEmfile, kEnfile, kNoMemory, kOther };
+inline constexpr size_t kAcceptErrorKinds = 4;
+// "emfile", "enfile", "nomem", "other"
+const char* acceptErrorName(AcceptError kind) noexcept;
+
 class UdpServer;
+struct TcpCounters;
 
 class Server {
  public:
@@ -57,9 +65,12 @@ class Server {
   void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(2000));
 
   const std::vector<BoundSocket>& bound() const { return bound_; }
-  unsigned tcpConnections() const { return tcp_connections_.load(std::memory_order_relaxed); }
-  uint64_t tcpAccepted() const { return tcp_accepted_.load(std::memory_order_relaxed); }
-  uint64_t tcpRefused() const { return tcp_refused_.load(std::memory_order_relaxed); }
+  unsigned tcpConnections() const;
+  uint64_t tcpAccepted() const;
+  uint64_t tcpRefused() const;
+  // accept(2) failures on the DNS TCP listeners, by kind; after each the listener pauses
+  // (100 ms, doubling to 1 s while the failures go on) rather than retrying at once.
+  uint64_t tcpAcceptErrors(AcceptError kind) const;
   // Responses dropped or slipped by rate limiting.
   uint64_t rateLimited() const { return limiter_ ? limiter_->limited() : 0; }
   // Safe to call from any thread once start() returned.
@@ -78,9 +89,7 @@ class Server {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;  // UDP and TCP
   std::vector<BoundSocket> bound_;
-  std::atomic<unsigned> tcp_connections_{0};
-  std::atomic<uint64_t> tcp_accepted_{0};
-  std::atomic<uint64_t> tcp_refused_{0};
+  std::unique_ptr<TcpCounters> tcp_;  // shared by every TCP thread
   std::unique_ptr<QueryStats> stats_;
   std::unique_ptr<RateLimiter> limiter_;
   bool started_ = false;

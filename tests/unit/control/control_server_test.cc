@@ -13,7 +13,7 @@ namespace {
 using test::ControlHarness;
 using test::FakeSources;
 using test::HttpClient;
-using test::LogCapture;
+using understudy::test::LogCapture;
 
 TEST(ControlServer, ARouteThatThrowsAnswers500AndTheEndpointKeepsServing) {
   LogCapture log;

@@ -1,12 +1,9 @@
 // Helpers for the control unit tests: a Sources double whose reads a test can make throw, a
 // ControlServer on its own io_context thread (run the way the daemon runs its control thread),
-// a blocking HTTP client, and a capture of the log.
+// and a blocking HTTP client.
 #pragma once
 
 #include <utility>  // Boost 1.74 Asio uses std::exchange without including it
-
-#include <spdlog/sinks/base_sink.h>
-#include <spdlog/spdlog.h>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -18,6 +15,7 @@
 #include <string>
 #include <thread>
 
+#include "../support/log_capture.h"
 #include "understudy/control/control_server.h"
 #include "understudy/control/run_loop.h"
 #include "understudy/control/sources.h"
@@ -130,41 +128,6 @@ class HttpClient {
   boost::asio::ip::tcp::socket socket_;
   boost::beast::flat_buffer buffer_;
   std::string error_;
-};
-
-// Sends the default logger's lines to a string for the life of the object.
-class LogCapture {
- public:
-  LogCapture() : previous_(spdlog::default_logger()), sink_(std::make_shared<Sink>()) {
-    sink_->set_pattern("%l %v");
-    spdlog::set_default_logger(std::make_shared<spdlog::logger>("capture", sink_));
-  }
-  ~LogCapture() { spdlog::set_default_logger(previous_); }
-  // Every line logged so far, from any thread.
-  std::string text() const { return sink_->text(); }
-
- private:
-  class Sink : public spdlog::sinks::base_sink<std::mutex> {
-   public:
-    std::string text() {
-      std::lock_guard lock(mutex_);
-      return text_;
-    }
-
-   protected:
-    void sink_it_(const spdlog::details::log_msg& msg) override {
-      spdlog::memory_buf_t line;
-      formatter_->format(msg, line);
-      text_.append(line.data(), line.size());
-    }
-    void flush_() override {}
-
-   private:
-    std::string text_;
-  };
-
-  std::shared_ptr<spdlog::logger> previous_;
-  std::shared_ptr<Sink> sink_;
 };
 
 }  // namespace understudy::control::test
