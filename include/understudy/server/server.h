@@ -29,13 +29,19 @@ struct ServerOptions {
   unsigned threads = 1;
   std::chrono::milliseconds tcp_idle_timeout{10000};
   unsigned tcp_max_connections = 1024;
-  int udp_receive_buffer = 2 * 1024 * 1024;  // NSD's choice: survives bursts the default drops
-  RrlConfig rrl;                             // response rate limiting (UDP), off by default
+  // NSD's choice: survives bursts the default drops. Set with SO_RCVBUFFORCE where the process
+  // has CAP_NET_ADMIN, else with SO_RCVBUF, which the kernel caps at net.core.rmem_max.
+  int udp_receive_buffer = 2 * 1024 * 1024;
+  RrlConfig rrl;  // response rate limiting (UDP), off by default
 };
 
 struct BoundSocket {
   std::string protocol;  // "udp" or "tcp"
   std::string address;   // "127.0.0.1:5353" or "[::1]:5353"
+  // UDP: the receive buffer of the address's sockets (the smallest, should they differ) as
+  // getsockopt(SO_RCVBUF) reads it back. Linux doubles what is asked for to cover its own
+  // bookkeeping and reports the doubled figure: 4194304 when the 2 MiB asked for is in place.
+  int receive_buffer = 0;
 };
 
 // Why accept(2) failed on a DNS TCP listener, as counted in /metrics. Out of descriptors (per
