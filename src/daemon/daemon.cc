@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "open_files_limit.h"
 #include "understudy/control/log_format.h"
 #include "understudy/control/run_loop.h"
 #include "understudy/dns/name.h"
@@ -117,6 +118,7 @@ int Daemon::run() {
   control::setLogFormat(loaded->config->log.format);
   for (const auto& w : loaded->warnings) spdlog::warn("config: {}", w.str());
   spdlog::info("understudy {} starting with {}", UNDERSTUDY_VERSION, source());
+  checkOpenFilesLimit(*loaded->config);
 
   prober_ = std::make_unique<health::AsioProber>(control_);
   seed_ = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
