@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include <dirent.h>
+#include <fcntl.h>
 
 #include "../support/log_capture.h"
 #include "support.h"
@@ -42,30 +43,34 @@ int highestOpenDescriptor() {
 // few, not thousands) and gives them back, and the old limit, when destroyed.
 class DescriptorExhaustion {
  public:
-  DescriptorExhaustion() {
+  DescriptorExhaustion() : base_(::open("/dev/null", O_RDONLY | O_CLOEXEC)) {
     ::getrlimit(RLIMIT_NOFILE, &saved_);
     rlimit low = saved_;
     low.rlim_cur = static_cast<rlim_t>(highestOpenDescriptor() + 8);
     ::setrlimit(RLIMIT_NOFILE, &low);
     while (true) {
-      int fd = ::dup(0);
+      int fd = ::dup(base_);
       if (fd < 0) break;
       held_.push_back(fd);
     }
   }
-  ~DescriptorExhaustion() { release(); }
+  ~DescriptorExhaustion() {
+    release();
+    ::close(base_);
+  }
   void release() {
     for (int fd : held_) ::close(fd);
     held_.clear();
     ::setrlimit(RLIMIT_NOFILE, &saved_);
   }
   bool exhausted() const {
-    int fd = ::dup(0);
+    int fd = ::dup(base_);
     if (fd >= 0) ::close(fd);
-    return fd < 0 && errno == EMFILE;
+    return base_ >= 0 && fd < 0 && errno == EMFILE;
   }
 
  private:
+  int base_;  // what the held descriptors are copies of
   rlimit saved_{};
   std::vector<int> held_;
 };
