@@ -107,6 +107,11 @@ size_t count(const std::string& text, const std::string& what) {
 }
 
 TEST(TcpAccept, OutOfDescriptorsPausesInsteadOfSpinningAndCountsEmfile) {
+#if defined(__SANITIZE_ADDRESS__)
+  // UBSan's vptr check proves memory readable with a pipe(2); with no descriptor left it cannot,
+  // and reports every virtual call (shared_ptr's control block) as made on an invalid object.
+  GTEST_SKIP() << "cannot run out of descriptors under the sanitizers (tests/sanitize.sh)";
+#endif
   understudy::test::LogCapture log;
   zone::SnapshotHolder holder;
   holder.publish(testSnapshot());
