@@ -83,7 +83,13 @@ void ControlServer::doAccept() {
       spdlog::debug("control: {} connections open, closing a new one", core->sessions.size());
       socket.close(ec);
     } else {
-      std::make_shared<HttpSession>(std::move(socket), core)->start();
+      // Whatever a new connection throws (out of memory for its buffer, say) costs that
+      // connection; the listener is re-armed below either way, or the endpoint would go deaf.
+      try {
+        std::make_shared<HttpSession>(std::move(socket), core)->start();
+      } catch (const std::exception& e) {
+        spdlog::error("control: cannot serve a new connection: {}", e.what());
+      }
     }
     doAccept();
   });

@@ -22,6 +22,18 @@ std::string endpointText(const boost::asio::ip::tcp::endpoint& ep) {
 
 }  // namespace
 
+Response HttpSession::internalError(const Request& request, std::string_view what) const {
+  spdlog::error("control: {} {} from {} failed: {}", std::string(request.method_string()),
+                std::string(request.target()), peer_, what);
+  Response response{http::status::internal_server_error, request.version()};
+  response.set(http::field::server, "understudy");
+  response.set(http::field::content_type, "application/json");
+  response.set(http::field::cache_control, "no-store");
+  response.body() = nlohmann::json{{"error", "internal error"}}.dump() + "\n";
+  response.prepare_payload();
+  return response;
+}
+
 HttpSession::HttpSession(boost::asio::ip::tcp::socket socket,
                          std::shared_ptr<ControlServer::Core> core)
     : stream_(std::move(socket)),
@@ -79,16 +91,14 @@ void HttpSession::onRead(beast::error_code ec) {
   }
   Request request = parser_->release();
   Response response;
+  // A bug in a route (or in what it reads) costs this response, never the control thread: the
+  // client gets a 500, the log says which request failed, and the connection keeps serving.
   try {
     response = core_->router.handle(request, peer_);
   } catch (const std::exception& e) {
-    // A bug in a route costs this response, never the control thread.
-    spdlog::error("control: {} {} from {} failed: {}", std::string(request.method_string()),
-                  std::string(request.target()), peer_, e.what());
-    response = Response{http::status::internal_server_error, request.version()};
-    response.set(http::field::content_type, "application/json");
-    response.body() = nlohmann::json{{"error", "internal error"}}.dump() + "\n";
-    response.prepare_payload();
+    response = internalError(request, e.what());
+  } catch (...) {
+    response = internalError(request, "a non-standard exception");
   }
   spdlog::debug("control: {} {} from {} -> {}", std::string(request.method_string()),
                 std::string(request.target()), peer_, response.result_int());

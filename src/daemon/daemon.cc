@@ -7,7 +7,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "open_files_limit.h"
 #include "understudy/control/log_format.h"
+#include "understudy/control/run_loop.h"
 #include "understudy/dns/name.h"
 #include "understudy/version.h"
 #include "understudy/zone/compile.h"
@@ -115,6 +117,7 @@ int Daemon::run() {
   control::setLogFormat(loaded->config->log.format);
   for (const auto& w : loaded->warnings) spdlog::warn("config: {}", w.str());
   spdlog::info("understudy {} starting with {}", UNDERSTUDY_VERSION, source());
+  checkOpenFilesLimit(*loaded->config);
 
   prober_ = std::make_unique<health::AsioProber>(control_);
   seed_ = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
@@ -158,7 +161,7 @@ int Daemon::run() {
   startWatchdog();
   waitForSignal();
   if (control_.stopped()) control_.restart();
-  control_.run();
+  control::runCatchingExceptions(control_, "control");
 
   // SIGTERM/SIGINT: stop accepting, let answers in flight go out, close within 2 s.
   if (control_server_) control_server_->stop();
