@@ -11,24 +11,22 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <initializer_list>
 #include <map>
 #include <memory>
 #include <optional>
 #include <set>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "understudy/common/bounded_file.h"
 #include "understudy/config/config.h"
 #include "understudy/dns/name.h"
 #include "understudy/zone/record.h"
@@ -447,18 +445,17 @@ class Loader {
           error(items[i], key, "'" + path + "' is included twice");
           continue;
         }
-        std::ifstream in(path, std::ios::binary);
-        if (!in) {
-          error(items[i], key, "cannot open included file '" + path + "': " + std::strerror(errno));
+        std::string problem;
+        auto text_read = readBoundedFile(path, file_kind::kInclude, &problem);
+        if (!text_read) {
+          error(items[i], key, problem);
           continue;
         }
-        std::ostringstream text_stream;
-        text_stream << in.rdbuf();
         Document doc{
             path, std::filesystem::path(path).parent_path().string(), YAML::Node(), canon, {}};
         if (doc.base_dir.empty()) doc.base_dir = ".";
         try {
-          doc.root = YAML::Load(text_stream.str());
+          doc.root = YAML::Load(*text_read);
         } catch (const YAML::Exception& e) {
           switchTo(doc);
           error(at(e.mark), "", e.msg);
@@ -768,12 +765,13 @@ class Loader {
       if (auto text = scalar(*token, "control.token_file")) {
         std::filesystem::path path(*text);
         if (path.is_relative()) path = std::filesystem::path(base_dir_) / path;
-        std::ifstream in(path);
-        std::string first;
-        if (!in) {
-          error(*token, "control.token_file",
-                "cannot open token file '" + path.string() + "': " + std::strerror(errno));
-        } else if (!std::getline(in, first) || first.size() < 16) {
+        std::string problem;
+        auto token_text = readBoundedFile(path.string(), file_kind::kToken, &problem);
+        std::string_view first;
+        if (token_text) first = std::string_view(*token_text).substr(0, token_text->find('\n'));
+        if (!token_text) {
+          error(*token, "control.token_file", problem);
+        } else if (first.size() < 16) {
           error(*token, "control.token_file",
                 "token file '" + path.string() + "' must hold a token of at least 16 characters");
         } else {
@@ -918,13 +916,9 @@ class Loader {
           } catch (const ConfigError& e) {
             for (const Diagnostic& d : e.diagnostics()) {
               if (d.where.line == 0) {
-                // Cannot open or read it: point at the file: key instead of nowhere, and name
-                // the path as resolved ("cannot open zone file 'x': No such file or directory").
-                std::string message = d.message;
-                size_t colon = message.find(": ");
-                if (colon == std::string::npos) colon = message.size();
-                message.insert(colon, " '" + path.string() + "'");
-                error(*file, key, message);
+                // Cannot open or read it: point at the file: key instead of nowhere (the message
+                // names the path as resolved).
+                error(*file, key, d.message);
               } else {
                 error(d.where, key, d.message);
               }
@@ -1289,10 +1283,11 @@ class Loader {
         if (auto text = scalar(*ca, joinKey(key, "ca_file"))) {
           std::filesystem::path path(*text);
           if (path.is_relative()) path = std::filesystem::path(base_dir_) / path;
-          std::ifstream probe(path);
-          if (!probe) {
-            error(*ca, joinKey(key, "ca_file"),
-                  "cannot open CA file '" + path.string() + "': " + std::strerror(errno));
+          // Read now, whole, so that a FIFO or a device here fails the load instead of hanging
+          // the TLS library's read of it on the health thread.
+          std::string problem;
+          if (!readBoundedFile(path.string(), file_kind::kCa, &problem)) {
+            error(*ca, joinKey(key, "ca_file"), problem);
           }
           c.ca_file = path.string();
         }
@@ -1612,20 +1607,12 @@ Config loadString(std::string_view yaml, const std::string& name, const std::str
 }
 
 Config loadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw ConfigError(Diagnostic{
-        {path, 0, 0}, "", std::string("cannot open config file: ") + std::strerror(errno)});
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) {
-    throw ConfigError(Diagnostic{
-        {path, 0, 0}, "", std::string("cannot read config file: ") + std::strerror(errno)});
-  }
+  std::string problem;
+  auto text = readBoundedFile(path, file_kind::kConfig, &problem);
+  if (!text) throw ConfigError(Diagnostic{{path, 0, 0}, "", problem});
   std::string base_dir = std::filesystem::path(path).parent_path().string();
   if (base_dir.empty()) base_dir = ".";
-  return loadString(text.str(), path, base_dir);
+  return loadString(*text, path, base_dir);
 }
 
 }  // namespace understudy::config

@@ -357,8 +357,8 @@ TEST(LoadConfig, MissingConfigFile) {
   } catch (const ConfigError& e) {
     ASSERT_EQ(e.diagnostics().size(), 1u);
     EXPECT_EQ(e.diagnostics()[0].str(), UNDERSTUDY_TEST_DATA
-              "/configs/missing.yaml: cannot open config file: No such file "
-              "or directory");
+              "/configs/missing.yaml: cannot open config file '" UNDERSTUDY_TEST_DATA
+              "/configs/missing.yaml': No such file or directory");
   }
 }
 
