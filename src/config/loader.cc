@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <glob.h>
 #include <ldns/ldns.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -21,6 +22,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -193,6 +195,104 @@ std::string indexKey(const std::string& parent, size_t index) {
   return parent + "[" + std::to_string(index) + "]";
 }
 
+// ---- YAML aliases ------------------------------------------------------------------------------
+
+// How many nodes the YAML aliases of one configuration (all its files together) may stand for.
+// yaml-cpp shares an aliased node instead of copying it, so parsing stays cheap, but the loader
+// walks every alias as if it were written out: nine levels of ten aliases ("billion laughs") turn
+// a page of YAML into 10^9 nodes, and a 35 KB file took 10 s and 1.4 GB. At the limit, the worst
+// case (each node an address in a `values` list: one record each) loads in about a second; a
+// shared record list of ten records can still be used by 2,500 zones.
+constexpr uint64_t kMaxAliasNodes = 250000;
+
+// Counts, in one pass over the parser's events and without building anything, how many nodes
+// each alias stands for: the size of the anchored node with the aliases inside it expanded.
+// Finds the alias that takes the total past the budget. Only the first document is looked at,
+// as YAML::Load reads only the first.
+class AliasCounter : public YAML::EventHandler {
+ public:
+  explicit AliasCounter(uint64_t budget) : budget_(budget) {}
+
+  uint64_t used() const { return used_; }
+  // The alias that went over the budget, and its name.
+  const std::optional<YAML::Mark>& over() const { return over_; }
+  const std::string& overName() const { return over_name_; }
+
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t anchor) override { leaf(anchor); }
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t anchor,
+                const std::string&) override {
+    leaf(anchor);
+  }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    uint64_t size = anchor < sizes_.size() ? sizes_[anchor] : 1;
+    used_ = saturatingAdd(used_, size);
+    if (used_ > budget_ && !over_) {
+      over_ = mark;
+      if (anchor < names_.size()) over_name_ = names_[anchor];
+    }
+    add(size);
+  }
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    open(anchor);
+  }
+  void OnSequenceEnd() override { close(); }
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    open(anchor);
+  }
+  void OnMapEnd() override { close(); }
+  void OnAnchor(const YAML::Mark&, const std::string& name) override { pending_name_ = name; }
+
+ private:
+  struct Open {
+    uint64_t size;
+    YAML::anchor_t anchor;
+  };
+  static uint64_t saturatingAdd(uint64_t a, uint64_t b) {
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+  }
+  void add(uint64_t size) {
+    if (!open_.empty()) open_.back().size = saturatingAdd(open_.back().size, size);
+  }
+  void remember(YAML::anchor_t anchor, uint64_t size) {
+    if (anchor == YAML::NullAnchor) return;
+    if (sizes_.size() <= anchor) {
+      sizes_.resize(anchor + 1, 1);
+      names_.resize(anchor + 1);
+    }
+    sizes_[anchor] = size;
+    names_[anchor] = std::move(pending_name_);
+    pending_name_.clear();
+  }
+  void leaf(YAML::anchor_t anchor) {
+    remember(anchor, 1);
+    add(1);
+  }
+  void open(YAML::anchor_t anchor) {
+    if (anchor != YAML::NullAnchor) remember(anchor, 1);  // the name, before the children's
+    open_.push_back(Open{1, anchor});
+  }
+  void close() {
+    if (open_.empty()) return;
+    Open done = open_.back();
+    open_.pop_back();
+    if (done.anchor != YAML::NullAnchor) sizes_[done.anchor] = done.size;
+    add(done.size);
+  }
+
+  uint64_t budget_;
+  uint64_t used_ = 0;
+  std::vector<Open> open_;
+  std::vector<uint64_t> sizes_;     // by anchor id: the nodes an alias of it stands for
+  std::vector<std::string> names_;  // by anchor id
+  std::string pending_name_;
+  std::optional<YAML::Mark> over_;
+  std::string over_name_;
+};
+
 // ---- the loader --------------------------------------------------------------------------------
 
 // The values of a YAML map by key, after the keys were checked against the allowed set.
@@ -224,7 +324,9 @@ class Loader {
     config.path = file_;
     YAML::Node root;
     try {
-      root = YAML::Load(std::string(yaml));
+      std::string text(yaml);
+      if (!withinAliasBudget(text)) throw ConfigError(std::move(errors_));
+      root = YAML::Load(text);
     } catch (const YAML::Exception& e) {
       throw ConfigError(Diagnostic{at(e.mark), "", e.msg});
     }
@@ -240,6 +342,11 @@ class Loader {
     if (config.server.listen.empty() && !listen_given_) {
       config.server.listen = {ListenAddress{"127.0.0.1", 53, {}}, ListenAddress{"::1", 53, {}}};
     }
+    if (error_count_ > errors_.size()) {
+      errors_.push_back(
+          Diagnostic{SourceLocation{file_, 0, 0}, "",
+                     std::to_string(error_count_ - errors_.size()) + " more errors not shown"});
+    }
     if (!errors_.empty()) throw ConfigError(std::move(errors_));
     return config;
   }
@@ -251,8 +358,39 @@ class Loader {
   }
   SourceLocation at(const YAML::Node& node) const { return at(node.Mark()); }
 
+  // Every error is counted; the first kMaxReportedDiagnostics are kept. A mistake repeated a
+  // million times (a record list shared by aliases, a generated file) is then one page, not a
+  // million lines and the memory to hold them.
   void error(SourceLocation where, std::string key, std::string message) {
+    ++error_count_;
+    if (errors_.size() >= kMaxReportedDiagnostics) return;
     errors_.push_back(Diagnostic{std::move(where), std::move(key), std::move(message)});
+  }
+
+  // False, with the error at the alias that went over, when the aliases of `text` and of the
+  // files read before it stand for more than kMaxAliasNodes nodes. Parse errors are left to
+  // YAML::Load, which reports the same ones.
+  bool withinAliasBudget(const std::string& text) {
+    // Without an anchor (&) there is nothing an alias (*) could name.
+    if (text.find('&') == std::string::npos || text.find('*') == std::string::npos) return true;
+    AliasCounter counter(kMaxAliasNodes - alias_nodes_);
+    try {
+      std::istringstream in(text);
+      YAML::Parser parser(in);
+      parser.HandleNextDocument(counter);
+    } catch (const YAML::Exception&) {
+      return true;
+    }
+    if (counter.over()) {
+      std::string alias =
+          counter.overName().empty() ? "an alias" : "alias '*" + counter.overName() + "'";
+      error(at(*counter.over()), "",
+            "YAML aliases stand for more than " + std::to_string(kMaxAliasNodes) + " nodes (" +
+                alias + " goes over the limit): write the data out, or share less of it");
+      return false;
+    }
+    alias_nodes_ += counter.used();
+    return true;
   }
   void error(const YAML::Node& node, std::string key, std::string message) {
     error(at(node), std::move(key), std::move(message));
@@ -455,6 +593,8 @@ class Loader {
             path, std::filesystem::path(path).parent_path().string(), YAML::Node(), canon, {}};
         if (doc.base_dir.empty()) doc.base_dir = ".";
         try {
+          switchTo(doc);
+          if (!withinAliasBudget(*text_read)) continue;
           doc.root = YAML::Load(*text_read);
         } catch (const YAML::Exception& e) {
           switchTo(doc);
@@ -1214,7 +1354,7 @@ class Loader {
                 "tls_verify", "ca_file", "interval", "timeout", "rise", "fall"});
     health::CheckSpec c;
     c.name = name;
-    size_t errors_before = errors_.size();
+    size_t errors_before = error_count_;
     if (auto type = f.get("type")) {
       auto text = scalar(*type, joinKey(key, "type"));
       if (text && *text == "http") {
@@ -1322,7 +1462,7 @@ class Loader {
     if (auto fall = f.get("fall")) {
       if (auto v = integer(*fall, joinKey(key, "fall"), 1, 100)) c.fall = static_cast<unsigned>(*v);
     }
-    if (errors_.size() != errors_before) return std::nullopt;
+    if (error_count_ != errors_before) return std::nullopt;
     return c;
   }
 
@@ -1377,7 +1517,7 @@ class Loader {
     pool.name = name;
     pool.where = at(node);
     pool.key = key;
-    size_t errors_before = errors_.size();
+    size_t errors_before = error_count_;
     if (auto policy = f.get("policy")) {
       auto text = scalar(*policy, joinKey(key, "policy"));
       if (text && *text == "priority") {
@@ -1457,7 +1597,7 @@ class Loader {
       }
       pool.endpoints.push_back(std::move(endpoint));
     }
-    if (errors_.size() != errors_before) return std::nullopt;
+    if (error_count_ != errors_before) return std::nullopt;
     return pool;
   }
 
@@ -1583,7 +1723,9 @@ class Loader {
   std::vector<Document> docs_;
   std::map<std::string, SourceLocation> zones_seen_;  // lowercased origin -> first definition
   bool listen_given_ = false;
-  std::vector<Diagnostic> errors_;
+  std::vector<Diagnostic> errors_;  // the first kMaxReportedDiagnostics
+  size_t error_count_ = 0;          // all of them
+  uint64_t alias_nodes_ = 0;        // what the aliases of the files read so far stand for
 };
 
 }  // namespace
