@@ -12,6 +12,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -193,6 +194,79 @@ std::string joinKey(const std::string& parent, std::string_view child) {
 
 std::string indexKey(const std::string& parent, size_t index) {
   return parent + "[" + std::to_string(index) + "]";
+}
+
+// ---- HTTP settings -----------------------------------------------------------------------------
+// Check and webhook settings end up in an HTTP request line or header. A CR or LF there would end
+// the line early and start another (a header the operator never wrote, or a request that fails
+// every probe after passing `check`), so they are refused when the config is loaded.
+
+// A character as it may be shown in a message: never raw, as a control character in a message
+// would itself break the log line it is written to.
+std::string describeChar(unsigned char c) {
+  switch (c) {
+    case '\r':
+      return "a CR (carriage return)";
+    case '\n':
+      return "an LF (line feed)";
+    case '\t':
+      return "a tab";
+    case '\0':
+      return "a NUL";
+    case ' ':
+      return "a space";
+    default:
+      break;
+  }
+  if (c < 0x20 || c == 0x7f) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out = "control character 0x";
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+    return out;
+  }
+  return std::string("'") + static_cast<char>(c) + "'";
+}
+
+// `text` with control characters escaped (\r, \n, \t, \xNN), for quoting in messages.
+std::string printable(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : text) {
+    if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c < 0x20 || c == 0x7f) {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+bool isControl(unsigned char c) {
+  return c < 0x20 || c == 0x7f;
+}
+
+// RFC 9110 §5.6.2: a header name is a token.
+bool isTokenChar(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
+}
+
+// The first character of `text` that `allowed` refuses, if any.
+template <typename Allowed>
+std::optional<unsigned char> firstRefused(std::string_view text, Allowed allowed) {
+  for (unsigned char c : text) {
+    if (!allowed(c)) return c;
+  }
+  return std::nullopt;
 }
 
 // ---- YAML aliases ------------------------------------------------------------------------------
@@ -878,9 +952,63 @@ class Loader {
     if (!expectMap(node, key)) return;
     for (const auto& h : node) {
       auto name = scalar(h.first, key);
-      auto value = scalar(h.second, name ? joinKey(key, *name) : key);
-      if (name && value) out.emplace_back(*name, *value);
+      const std::string value_key = name ? joinKey(key, printable(*name)) : key;
+      auto value = scalar(h.second, value_key);
+      if (!name || !value) continue;
+      if (name->empty()) {
+        error(h.first, key, "empty header name");
+        continue;
+      }
+      if (auto c = firstRefused(*name, isTokenChar)) {
+        error(h.first, key,
+              "invalid header name '" + printable(*name) + "': it contains " + describeChar(*c) +
+                  " (a name is letters, digits and !#$%&'*+-.^_`|~)");
+        continue;
+      }
+      // RFC 9110 §5.5: a field value is visible characters, spaces and tabs.
+      if (auto c =
+              firstRefused(*value, [](unsigned char c) { return c == '\t' || !isControl(c); })) {
+        error(h.second, value_key,
+              "header value contains " + describeChar(*c) +
+                  ": line breaks and control characters would end the header line");
+        continue;
+      }
+      out.emplace_back(*name, *value);
     }
+  }
+
+  // A check's `host`: the Host header, the TLS name and the URL's host, so a name or a numeric
+  // address and nothing else. "app.example.com/x" or "user@app" would probe another URL.
+  bool validHost(const YAML::Node& node, const std::string& key, const std::string& host) {
+    if (host.empty()) {
+      error(node, key, "empty host");
+      return false;
+    }
+    // '%' only as an IPv6 zone id ("fe80::1%eth0").
+    const bool v6 = host.find(':') != std::string::npos;
+    auto c = firstRefused(host, [v6](unsigned char c) {
+      return std::isalnum(c) || c == '-' || c == '.' || c == '_' || c >= 0x80 || c == ':' ||
+             (v6 && c == '%');
+    });
+    if (c) {
+      error(node, key,
+            "host '" + printable(host) + "' contains " + describeChar(*c) +
+                ": give the host name only (the port goes in 'port', the path in 'path')");
+      return false;
+    }
+    if (v6) {
+      // Only an IPv6 address has colons (a port goes in `port`); it may carry a zone id.
+      std::string address = host.substr(0, host.find('%'));
+      unsigned char buf[16];
+      if (inet_pton(AF_INET6, address.c_str(), buf) != 1) {
+        error(node, key,
+              "host '" + printable(host) +
+                  "' contains ':' but is not an IPv6 address: give the host name only (the port "
+                  "goes in 'port')");
+        return false;
+      }
+    }
+    return true;
   }
 
   // control: { listen: "127.0.0.1:8053", token_file: /etc/understudy/control.token }
@@ -935,11 +1063,19 @@ class Loader {
       bool ok = true;
       if (auto url = f.get("url")) {
         auto text = scalar(*url, joinKey(key, "url"));
-        if (text && (text->rfind("http://", 0) == 0 || text->rfind("https://", 0) == 0)) {
-          hook.url = *text;
-        } else if (text) {
+        auto refused =
+            text ? firstRefused(*text, [](unsigned char c) { return !isControl(c) && c != ' '; })
+                 : std::nullopt;
+        if (text && !(text->rfind("http://", 0) == 0 || text->rfind("https://", 0) == 0)) {
           error(*url, joinKey(key, "url"), "webhook url must start with http:// or https://");
           ok = false;
+        } else if (refused) {
+          error(*url, joinKey(key, "url"),
+                "webhook url contains " + describeChar(*refused) +
+                    ": percent-encode it (a space is %20)");
+          ok = false;
+        } else if (text) {
+          hook.url = *text;
         }
       } else {
         if (!f.given("url")) error(n, key, "missing required key 'url'");
@@ -1392,8 +1528,20 @@ class Loader {
     if (http) {
       if (auto path = f.get("path")) {
         auto text = scalar(*path, joinKey(key, "path"));
+        // Spaces and control characters would break the request line; '#' starts a fragment,
+        // which is never sent, so the probe would ask for another path than the one written.
+        auto refused =
+            text ? firstRefused(
+                       *text, [](unsigned char c) { return !isControl(c) && c != ' ' && c != '#'; })
+                 : std::nullopt;
         if (text && (text->empty() || (*text)[0] != '/')) {
-          error(*path, joinKey(key, "path"), "path must start with '/': '" + *text + "'");
+          error(*path, joinKey(key, "path"),
+                "path must start with '/': '" + printable(*text) + "'");
+        } else if (refused) {
+          error(*path, joinKey(key, "path"),
+                "path '" + printable(*text) + "' contains " + describeChar(*refused) +
+                    (*refused == '#' ? ": a fragment is never sent to the server"
+                                     : ": percent-encode it (a space is %20)"));
         } else if (text) {
           c.path = *text;
         }
@@ -1407,7 +1555,8 @@ class Loader {
         }
       }
       if (auto host = f.get("host")) {
-        if (auto text = scalar(*host, joinKey(key, "host"))) c.host = *text;
+        auto text = scalar(*host, joinKey(key, "host"));
+        if (text && validHost(*host, joinKey(key, "host"), *text)) c.host = *text;
       }
       if (auto headers = f.get("headers"))
         loadHeaders(*headers, joinKey(key, "headers"), c.headers);
