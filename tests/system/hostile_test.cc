@@ -1206,5 +1206,30 @@ TEST(HostileConfigs, OnSighupEachIsLoggedAndTheOldConfigKeepsServing) {
   EXPECT_EQ(d.process().stop(), 0);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Settings that used to mean something else than they said
+
+// control.listen without a port: the daemon bound port 53 (the DNS default) and `ctl` dialled
+// port 80 (HTTP's). Both now take 8053, as docs/control.md says, from one parser.
+TEST(HostileSettings, ControlListenWithoutAPortIs8053ForTheDaemonAndCtl) {
+  // An address of the loopback net nothing else uses, so port 8053 is free there.
+  const std::string address = "127.0.0.79";
+  TempDir dir;
+  Understudy d(dir,
+               "server: { listen: [\"127.0.0.1:0\"], threads: 1 }\n"
+               "control: { listen: " +
+                   address +
+                   " }\n"
+                   "zones:\n  - name: h.test\n",
+               "understudy");
+  auto line = d.process().waitForLogLine("control listening on", 5s);
+  ASSERT_TRUE(line) << d.process().log();
+  EXPECT_NE(line->find("control listening on " + address + ":8053"), std::string::npos) << *line;
+  auto r = runCommand({understudyBinary(), "ctl", "-c", d.configPath(), "--json", "status"}, 10s);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("\"pools\""), std::string::npos) << r.out;
+  EXPECT_EQ(d.process().stop(), 0);
+}
+
 }  // namespace
 }  // namespace understudy::systest
