@@ -1616,12 +1616,12 @@ class Loader {
         if (auto text = scalar(*ca, joinKey(key, "ca_file"))) {
           std::filesystem::path path(*text);
           if (path.is_relative()) path = std::filesystem::path(base_dir_) / path;
-          // Read now, whole, so that a FIFO or a device here fails the load instead of hanging
-          // the TLS library's read of it on the health thread.
-          std::string problem;
-          if (!readBoundedFile(path.string(), file_kind::kCa, &problem)) {
-            error(*ca, joinKey(key, "ca_file"), problem);
-          }
+          // Read now, within the CA limit: a FIFO, a device or an oversized file fails the load
+          // here, not in the TLS library, which reads this path for HTTPS probes on the health
+          // thread. Once per file and load, however many checks share it.
+          auto [checked, first] = ca_files_checked_.try_emplace(path.string());
+          if (first) readBoundedFile(path.string(), file_kind::kCa, &checked->second);
+          if (!checked->second.empty()) error(*ca, joinKey(key, "ca_file"), checked->second);
           c.ca_file = path.string();
         }
       }
@@ -1919,6 +1919,7 @@ class Loader {
   std::vector<Diagnostic> errors_;  // the first kMaxReportedDiagnostics
   size_t error_count_ = 0;          // all of them
   uint64_t alias_nodes_ = 0;        // what the aliases of the files read so far stand for
+  std::map<std::string, std::string> ca_files_checked_;  // path -> problem ("" = none)
 };
 
 }  // namespace

@@ -188,13 +188,16 @@ TEST_F(BoundedFileTest, TokenAndCaFiles) {
                            "control: { token_file: pipe }\n"
                            "checks:\n"
                            "  a: { type: https, ca_file: pipe }\n"
-                           "  b: { type: https, ca_file: big.pem }\n");
+                           "  b: { type: https, ca_file: big.pem }\n"
+                           "  c: { type: https, ca_file: pipe }\n");  // checked once, both told
   EXPECT_EQ(loadErrors(main), main + ":1:24: control.token_file: token file '" + pipe +
                                   "' is not a regular file (it is a FIFO)\n" + main +
                                   ":3:30: checks.a.ca_file: CA file '" + pipe +
                                   "' is not a regular file (it is a FIFO)\n" + main +
                                   ":4:30: checks.b.ca_file: CA file '" + big_ca +
-                                  "' is larger than the 1 MiB limit for CA files");
+                                  "' is larger than the 1 MiB limit for CA files\n" + main +
+                                  ":5:30: checks.c.ca_file: CA file '" + pipe +
+                                  "' is not a regular file (it is a FIFO)");
   main = write("main.yaml", "control: { token_file: big.token }\n");
   EXPECT_EQ(loadErrors(main), main + ":1:24: control.token_file: token file '" + big_token +
                                   "' is larger than the 4 KiB limit for token files");
