@@ -1,8 +1,8 @@
 #include "token.h"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
+#include <utility>
+
+#include "understudy/common/bounded_file.h"
 
 namespace understudy::control {
 
@@ -31,14 +31,13 @@ bool tokensEqual(std::string_view a, std::string_view b) noexcept {
 }
 
 std::optional<std::string> readTokenFile(const std::string& path, std::string* error) {
-  std::ifstream in(path);
-  if (!in) {
-    if (error) *error = "cannot open token file '" + path + "': " + std::strerror(errno);
+  std::string problem;
+  auto text = readBoundedFile(path, file_kind::kToken, &problem);
+  if (!text) {
+    if (error) *error = std::move(problem);
     return std::nullopt;
   }
-  std::string line;
-  std::getline(in, line);
-  std::string_view token = trim(line);
+  std::string_view token = trim(std::string_view(*text).substr(0, text->find('\n')));
   if (token.empty()) {
     if (error) *error = "token file '" + path + "' has an empty first line";
     return std::nullopt;

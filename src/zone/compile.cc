@@ -526,8 +526,8 @@ std::shared_ptr<const Snapshot> compile(const std::vector<ZoneSource>& zones,
     zone_set->by_origin.emplace(zone->origin, zone.get());
     zone_set->zones.push_back(std::move(zone));
   }
-  if (!errors.empty()) throw ConfigError(std::move(errors));
-  if (warnings) *warnings = std::move(local_warnings);
+  if (!errors.empty()) throw ConfigError(reportable(std::move(errors), "errors"));
+  if (warnings) *warnings = reportable(std::move(local_warnings), "warnings");
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->zone_set = std::move(zone_set);
   snapshot->options = options;

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,13 +15,24 @@
 
 namespace understudy::config {
 
+inline constexpr uint16_t kDefaultDnsPort = 53;
+inline constexpr uint16_t kDefaultControlPort = 8053;  // docs/control.md
+
 struct ListenAddress {
-  std::string address;  // numeric IPv4 or IPv6, without brackets
-  uint16_t port = 53;   // 0 = let the OS choose (tests)
+  std::string address;              // numeric IPv4 or IPv6, without brackets
+  uint16_t port = kDefaultDnsPort;  // 0 = let the OS choose (tests)
   SourceLocation where;
 
   std::string str() const;  // "127.0.0.1:5353", "[::1]:5353"
 };
+
+// "127.0.0.1:5353", "127.0.0.1", "[::1]:5353" or "[::1]": a numeric address (a config never
+// depends on the resolver at start-up) and a port, `default_port` when none is given. An IPv6
+// address must be in brackets, or "::1:5353" would be both an address and an address with a
+// port. The one parser of host:port settings (`server.listen`, `control.listen`, and `ctl`
+// reading the latter). nullopt with `*reason` when it is not such an address.
+std::optional<ListenAddress> parseListenAddress(std::string_view text, uint16_t default_port,
+                                                std::string* reason);
 
 // Response rate limiting (`server.rrl`), off unless present.
 struct RrlSettings {

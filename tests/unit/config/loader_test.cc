@@ -140,7 +140,7 @@ server:
   listen:
     - 0.0.0.0:0
     - "[::]:5353"
-    - "::1"
+    - "[::1]"
     - 127.0.0.2
     - "[2001:DB8::1]"
     - 192.0.2.1:65535
@@ -151,6 +151,42 @@ server:
                                            "[2001:db8::1]:53", "192.0.2.1:65535"}));
   EXPECT_EQ(config.server.listen[0].port, 0);
   EXPECT_EQ(config.server.listen[2].where.line, 6);
+}
+
+// The one parser of host:port settings: the default port is the caller's (53 for DNS, 8053 for
+// the control endpoint), and an IPv6 address needs its brackets.
+TEST(ParseListenAddress, DefaultPortAndBrackets) {
+  std::string reason;
+  auto a = parseListenAddress("127.0.0.1", kDefaultControlPort, &reason);
+  ASSERT_TRUE(a) << reason;
+  EXPECT_EQ(a->str(), "127.0.0.1:8053");
+  a = parseListenAddress("[::1]", kDefaultControlPort, &reason);
+  ASSERT_TRUE(a) << reason;
+  EXPECT_EQ(a->str(), "[::1]:8053");
+  a = parseListenAddress("[::1]:9000", kDefaultControlPort, &reason);
+  ASSERT_TRUE(a) << reason;
+  EXPECT_EQ(a->str(), "[::1]:9000");
+  a = parseListenAddress("192.0.2.1", kDefaultDnsPort, &reason);
+  ASSERT_TRUE(a) << reason;
+  EXPECT_EQ(a->str(), "192.0.2.1:53");
+  for (const char* bare : {"::1", "::", "::1:5353", "2001:db8::1", "fe80::1:53"}) {
+    EXPECT_FALSE(parseListenAddress(bare, kDefaultDnsPort, &reason)) << bare;
+    EXPECT_NE(reason.find("an IPv6 address must be in brackets"), std::string::npos) << reason;
+  }
+}
+
+TEST(LoadConfig, ControlListenWithoutAPortUsesTheDocumentedDefault) {
+  Config config = load("control: { listen: 127.0.0.2 }\n");
+  EXPECT_TRUE(config.control.enabled);
+  EXPECT_EQ(config.control.address, "127.0.0.2");
+  EXPECT_EQ(config.control.port, 8053);  // was 53, the DNS default
+  config = load("control: { listen: \"[::1]\" }\n");
+  EXPECT_EQ(config.control.address, "::1");
+  EXPECT_EQ(config.control.port, 8053);
+  config = load("control: { listen: \"[::1]:0\" }\n");
+  EXPECT_EQ(config.control.port, 0);
+  config = load("server: { listen: [127.0.0.2] }\n");
+  EXPECT_EQ(config.server.listen[0].port, 53);
 }
 
 TEST(LoadConfig, Durations) {
@@ -385,8 +421,8 @@ TEST(LoadConfig, MissingConfigFile) {
   } catch (const ConfigError& e) {
     ASSERT_EQ(e.diagnostics().size(), 1u);
     EXPECT_EQ(e.diagnostics()[0].str(), UNDERSTUDY_TEST_DATA
-              "/configs/missing.yaml: cannot open config file: No such file "
-              "or directory");
+              "/configs/missing.yaml: cannot open config file '" UNDERSTUDY_TEST_DATA
+              "/configs/missing.yaml': No such file or directory");
   }
 }
 

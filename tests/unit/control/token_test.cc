@@ -2,6 +2,7 @@
 #include "control/token.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -48,6 +49,17 @@ TEST(Token, FileGivesItsFirstLineTrimmed) {
   EXPECT_NE(error.find("empty first line"), std::string::npos) << error;
   EXPECT_FALSE(readTokenFile(dir + "/missing", &error));
   EXPECT_NE(error.find("cannot open"), std::string::npos) << error;
+  // A device or a FIFO is refused, not read until memory runs out or a writer comes.
+  EXPECT_FALSE(readTokenFile("/dev/zero", &error));
+  EXPECT_EQ(error, "token file '/dev/zero' is not a regular file (it is a character device)");
+  std::string pipe = dir + "/pipe";
+  ASSERT_EQ(mkfifo(pipe.c_str(), 0600), 0);
+  EXPECT_FALSE(readTokenFile(pipe, &error));
+  EXPECT_EQ(error, "token file '" + pipe + "' is not a regular file (it is a FIFO)");
+  unlink(pipe.c_str());
+  { std::ofstream(path) << std::string(5000, 'x') << "\n"; }
+  EXPECT_FALSE(readTokenFile(path, &error));
+  EXPECT_EQ(error, "token file '" + path + "' is larger than the 4 KiB limit for token files");
   unlink(path.c_str());
   rmdir(dir.c_str());
 }
