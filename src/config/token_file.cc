@@ -1,19 +1,12 @@
 #include "understudy/config/token_file.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
+
+#include "understudy/common/bounded_file.h"
 
 namespace understudy::config {
 
 namespace {
-
-// One line of token; more than this is not a token file.
-constexpr size_t kMaxTokenFileBytes = 4096;
 
 bool isBlank(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
@@ -85,34 +78,22 @@ std::optional<std::string> readTokenFile(const std::string& path, std::string* e
     if (error) *error = std::move(why);
     return std::nullopt;
   };
-  // O_NONBLOCK: a FIFO named here opens at once instead of waiting for a writer.
-  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-  if (fd < 0) return fail("cannot open " + quoted(path) + ": " + std::strerror(errno));
-  struct stat st {};
+  // A regular file only, at most 4 KiB, never blocking on a FIFO (common/bounded_file.h); the
+  // mode checked is that of the file opened, so the path cannot be swapped in between.
+  std::string problem;
+  auto file = BoundedFile::open(path, file_kind::kToken, &problem);
+  if (!file) return fail(std::move(problem));
+  if (check_mode) {
+    if (auto mode = tokenFileModeProblem(file->mode(), path)) return fail(std::move(*mode));
+  }
   std::string text;
-  std::optional<std::string> problem;
-  if (::fstat(fd, &st) != 0) {
-    problem = "cannot stat " + quoted(path) + ": " + std::strerror(errno);
-  } else if (!S_ISREG(st.st_mode)) {
-    problem = quoted(path) + " is not a regular file";
-  } else if (check_mode) {
-    problem = tokenFileModeProblem(st.st_mode, path);
+  char buf[1024];
+  for (;;) {
+    ssize_t got = file->read(buf, sizeof buf, &problem);
+    if (got < 0) return fail(std::move(problem));
+    if (got == 0) break;
+    text.append(buf, static_cast<size_t>(got));
   }
-  if (!problem) {
-    char buf[kMaxTokenFileBytes];
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      problem = "cannot read " + quoted(path) + ": " + std::strerror(errno);
-    } else if (static_cast<size_t>(n) == sizeof buf &&
-               std::memchr(buf, '\n', sizeof buf) == nullptr) {
-      problem = quoted(path) + " has a first line longer than " +
-                std::to_string(kMaxTokenFileBytes) + " bytes";
-    } else {
-      text.assign(buf, static_cast<size_t>(n));
-    }
-  }
-  ::close(fd);
-  if (problem) return fail(std::move(*problem));
   return tokenFromText(text, path, error);
 }
 

@@ -152,7 +152,13 @@ void ControlServer::doAccept() {
       core->stats.refuse(Refusal::kPerClient, peer.client,
                          "refused a connection from " + peer.text + ": " + message);
     } else {
-      std::make_shared<HttpSession>(std::move(socket), std::move(peer), core)->start();
+      // Whatever a new connection throws (out of memory for its buffer, say) costs that
+      // connection; the listener is re-armed below either way, or the endpoint would go deaf.
+      try {
+        std::make_shared<HttpSession>(std::move(socket), std::move(peer), core)->start();
+      } catch (const std::exception& e) {
+        spdlog::error("control: cannot serve a new connection: {}", e.what());
+      }
     }
     doAccept();
   });

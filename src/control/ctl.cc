@@ -19,6 +19,8 @@
 #include "duration.h"
 #include "router.h"
 #include "token.h"
+#include "understudy/common/bounded_file.h"
+#include "understudy/config/config.h"
 
 namespace understudy::control {
 
@@ -86,7 +88,14 @@ bool readConfig(const CtlOptions& o, std::string* url, std::string* token_file,
     return true;  // the defaults
   }
   try {
-    YAML::Node root = YAML::LoadFile(o.config_path);
+    // The same limits as the daemon's: a FIFO or a device named here must not hang ctl.
+    std::string problem;
+    auto text = readBoundedFile(o.config_path, file_kind::kConfig, &problem);
+    if (!text) {
+      *error = problem;
+      return false;
+    }
+    YAML::Node root = YAML::Load(*text);
     YAML::Node control = root["control"];
     if (!control || !control.IsMap()) {
       *url_problem =
@@ -94,15 +103,21 @@ bool readConfig(const CtlOptions& o, std::string* url, std::string* token_file,
       return true;
     }
     if (control["listen"]) {
-      std::string listen = control["listen"].as<std::string>();
+      // The daemon's own parser, so both read the same address and the same default port.
+      auto address = config::parseListenAddress(control["listen"].as<std::string>(),
+                                                config::kDefaultControlPort, &problem);
+      if (!address) {
+        *error = o.config_path + ": control.listen: " + problem;
+        return false;
+      }
       // A wildcard listener is reached on loopback.
-      if (listen.starts_with("0.0.0.0:")) listen = "127.0.0.1:" + listen.substr(8);
-      if (listen.starts_with("[::]:")) listen = "[::1]:" + listen.substr(5);
-      if (listen.ends_with(":0")) {
+      if (address->address == "0.0.0.0") address->address = "127.0.0.1";
+      if (address->address == "::") address->address = "::1";
+      if (address->port == 0) {
         *url_problem =
             o.config_path + ": control.listen has port 0 (chosen at start-up); use --url";
       } else {
-        *url = "http://" + listen;
+        *url = "http://" + address->str();
       }
     }
     if (control["token_file"]) {

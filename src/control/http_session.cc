@@ -30,6 +30,18 @@ Peer peerOf(const boost::asio::ip::tcp::endpoint& ep, std::optional<uint32_t> ui
   return peer;
 }
 
+Response HttpSession::internalError(const Request& request, std::string_view what) const {
+  spdlog::error("control: {} {} from {} failed: {}", std::string(request.method_string()),
+                std::string(request.target()), peer_.text, what);
+  Response response{http::status::internal_server_error, request.version()};
+  response.set(http::field::server, "understudy");
+  response.set(http::field::content_type, "application/json");
+  response.set(http::field::cache_control, "no-store");
+  response.body() = nlohmann::json{{"error", "internal error"}}.dump() + "\n";
+  response.prepare_payload();
+  return response;
+}
+
 HttpSession::HttpSession(boost::asio::ip::tcp::socket socket, Peer peer,
                          std::shared_ptr<ControlServer::Core> core)
     : stream_(std::move(socket)),
@@ -144,16 +156,14 @@ void HttpSession::readFailed(beast::error_code ec, const char* what,
 void HttpSession::respond() {
   Request request = parser_->release();
   Response response;
+  // A bug in a route (or in what it reads) costs this response, never the control thread: the
+  // client gets a 500, the log says which request failed, and the connection keeps serving.
   try {
     response = core_->router.handle(request, peer_);
   } catch (const std::exception& e) {
-    // A bug in a route costs this response, never the control thread.
-    spdlog::error("control: {} {} from {} failed: {}", std::string(request.method_string()),
-                  std::string(request.target()), peer_.text, e.what());
-    response = Response{http::status::internal_server_error, request.version()};
-    response.set(http::field::content_type, "application/json");
-    response.body() = nlohmann::json{{"error", "internal error"}}.dump() + "\n";
-    response.prepare_payload();
+    response = internalError(request, e.what());
+  } catch (...) {
+    response = internalError(request, "a non-standard exception");
   }
   spdlog::debug("control: {} {} from {} -> {}", std::string(request.method_string()),
                 std::string(request.target()), peer_.text, response.result_int());

@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_set>
 
 #include "control_stats.h"
@@ -71,6 +72,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void doWrite(Response response, bool close_after);
   void onWrite(bool close_after, boost::beast::error_code ec);
   void shutdown();
+  // The 500 for a request whose route threw; logs the request, the client and `what`.
+  Response internalError(const Request& request, std::string_view what) const;
 
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;

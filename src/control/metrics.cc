@@ -1,5 +1,6 @@
 #include "metrics.h"
 
+#include <algorithm>
 #include <chrono>
 #include <iterator>
 #include <map>
@@ -53,6 +54,26 @@ void serverMetrics(Exposition& x, const server::Server* server) {
            "DNS TCP connections closed at once because tcp_max_connections were open.",
            MetricType::kCounter);
   x.sample({}, server ? server->tcpRefused() : 0);
+  x.family("understudy_udp_receive_buffer_bytes",
+           "Receive buffer of a UDP listen address's sockets as the kernel reports it (twice the "
+           "usable size on Linux); below 4194304 the 2 MiB asked for is not in place.",
+           MetricType::kGauge);
+  if (server) {
+    for (const auto& b : server->bound()) {
+      if (b.protocol == "udp") {
+        x.sample({{"listen", b.address}}, static_cast<uint64_t>(std::max(b.receive_buffer, 0)));
+      }
+    }
+  }
+  x.family("understudy_tcp_accept_errors_total",
+           "Failed accepts on the DNS TCP listeners, by cause (emfile: the process is out of "
+           "descriptors, enfile: the system is, nomem: kernel memory); each pauses accepting.",
+           MetricType::kCounter);
+  for (size_t k = 0; k < server::kAcceptErrorKinds; ++k) {
+    auto kind = static_cast<server::AcceptError>(k);
+    x.sample({{"reason", server::acceptErrorName(kind)}},
+             server ? server->tcpAcceptErrors(kind) : 0);
+  }
 }
 
 void endpointMetrics(Exposition& x, const failover::Monitor& monitor) {

@@ -7,7 +7,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "open_files_limit.h"
 #include "understudy/control/log_format.h"
+#include "understudy/control/run_loop.h"
 #include "understudy/dns/name.h"
 #include "understudy/version.h"
 #include "understudy/zone/compile.h"
@@ -56,8 +58,7 @@ Loaded loadAll(const std::string& path, const char* yaml) {
   Loaded out;
   auto cfg = std::make_shared<config::Config>(yaml ? config::loadString(yaml, "<demo config>")
                                                    : config::loadFile(path));
-  zone::ServingOptions options;
-  options.edns_udp_size = cfg->server.edns_udp_size;
+  zone::ServingOptions options = config::servingOptions(cfg->server);
   std::vector<Diagnostic> warnings;
   out.snapshot = zone::compile(cfg->zones, options, &warnings);
   out.warnings = cfg->warnings;
@@ -116,6 +117,7 @@ int Daemon::run() {
   control::setLogFormat(loaded->config->log.format);
   for (const auto& w : loaded->warnings) spdlog::warn("config: {}", w.str());
   spdlog::info("understudy {} starting with {}", UNDERSTUDY_VERSION, source());
+  checkOpenFilesLimit(*loaded->config);
 
   prober_ = std::make_unique<health::AsioProber>(control_);
   seed_ = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
@@ -159,7 +161,7 @@ int Daemon::run() {
   startWatchdog();
   waitForSignal();
   if (control_.stopped()) control_.restart();
-  control_.run();
+  control::runCatchingExceptions(control_, "control");
 
   // SIGTERM/SIGINT: stop accepting, let answers in flight go out, close within 2 s.
   if (control_server_) control_server_->stop();

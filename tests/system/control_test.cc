@@ -372,6 +372,8 @@ TEST_F(Control, MetricsPassPromtoolAndCountersMoveWithQueriesAndProbes) {
                              "understudy_tcp_connections",
                              "understudy_tcp_connections_accepted_total",
                              "understudy_tcp_connections_refused_total",
+                             "understudy_udp_receive_buffer_bytes",
+                             "understudy_tcp_accept_errors_total",
                              "understudy_endpoint_up",
                              "understudy_endpoint_serving",
                              "understudy_endpoint_override",
@@ -395,6 +397,11 @@ TEST_F(Control, MetricsPassPromtoolAndCountersMoveWithQueriesAndProbes) {
   EXPECT_EQ(
       metric(first.body, R"(understudy_endpoint_up{pool="app",endpoint="192.0.2.10",check="web"})"),
       1);
+  // The daemon reads its UDP receive buffer back (unit-tested in udp_receive_buffer_test.cc).
+  const std::string udp_buffer = R"(understudy_udp_receive_buffer_bytes{listen="127.0.0.1:)" +
+                                 std::to_string(dns_->port("udp")) + R"("})";
+  EXPECT_GT(metric(first.body, udp_buffer).value_or(0), 0) << first.body;
+  EXPECT_EQ(metric(first.body, R"(understudy_tcp_accept_errors_total{reason="emfile"})"), 0);
   EXPECT_EQ(metric(first.body, R"(understudy_endpoint_serving{pool="app",endpoint="192.0.2.20"})"),
             1);
   EXPECT_EQ(metric(first.body,

@@ -124,14 +124,18 @@ TEST_F(TokenFile, RefusedWhenOthersMayReadOrWriteIt) {
   EXPECT_FALSE(readTokenFile(write("t", "short\n", 0600), &error, false));
 }
 
-TEST_F(TokenFile, OnlyARegularFile) {
+TEST_F(TokenFile, OnlyARegularFileOfAtMost4KiB) {
   std::string error;
+  // A device or a FIFO is refused, not read until memory runs out or a writer comes.
+  EXPECT_FALSE(readTokenFile("/dev/zero", &error));
+  EXPECT_EQ(error, "token file '/dev/zero' is not a regular file (it is a character device)");
   std::string fifo = dir_ + "/fifo";
   ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
-  EXPECT_FALSE(readTokenFile(fifo, &error));  // and does not wait for a writer
-  EXPECT_EQ(error, "token file '" + fifo + "' is not a regular file");
-  EXPECT_FALSE(readTokenFile(dir_, &error));
-  EXPECT_EQ(error, "token file '" + dir_ + "' is not a regular file");
+  EXPECT_FALSE(readTokenFile(fifo, &error));
+  EXPECT_EQ(error, "token file '" + fifo + "' is not a regular file (it is a FIFO)");
+  std::string big = write("big", std::string(5000, 'x') + "\n");
+  EXPECT_FALSE(readTokenFile(big, &error));
+  EXPECT_EQ(error, "token file '" + big + "' is larger than the 4 KiB limit for token files");
 }
 
 // `understudy check` (the config loader) and the daemon's control endpoint read the token file
