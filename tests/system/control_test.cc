@@ -902,7 +902,6 @@ TEST_F(Control, PrometheusScrapesTheEndpoint) {
   if (which.exit_code != 0) GTEST_SKIP() << "prometheus is not installed";
   start();
   const std::string port = std::to_string(port_);
-  uint16_t web = pickFreePort();
   std::string config_path = dir_.write("prometheus.yml",
                                        "global: { scrape_interval: 1s, scrape_timeout: 1s }\n"
                                        "scrape_configs:\n"
@@ -910,24 +909,35 @@ TEST_F(Control, PrometheusScrapesTheEndpoint) {
                                        "    static_configs:\n"
                                        "      - targets: [\"127.0.0.1:" +
                                            port + "\", \"localhost:" + port + "\"]\n");
-  Process prometheus(
-      {"prometheus", "--config.file=" + config_path, "--storage.tsdb.path=" + dir_.file("tsdb"),
-       "--web.listen-address=127.0.0.1:" + std::to_string(web)},
-      dir_.file("prometheus.log"));
   Json targets;
-  bool up = pollUntil(
-      [&] {
-        HttpReply r = httpRequest(web, http::verb::get, "/api/v1/targets");
-        targets = r.json();
-        if (!targets.is_object() || targets["data"]["activeTargets"].size() != 2) return false;
-        for (const auto& t : targets["data"]["activeTargets"]) {
-          if (t["health"] != "up") return false;
-        }
-        return true;
-      },
-      20s, 100ms);
-  EXPECT_TRUE(up) << targets.dump(2) << prometheus.log();
-  prometheus.stop();
+  bool up = false;
+  std::string prometheus_log;
+  // The port picked may be taken before Prometheus binds it (tests run in parallel): retry.
+  for (int attempt = 1; attempt <= 3 && !up; ++attempt) {
+    const std::string n = std::to_string(attempt);
+    uint16_t web = pickFreePort();
+    Process prometheus({"prometheus", "--config.file=" + config_path,
+                        "--storage.tsdb.path=" + dir_.file("tsdb" + n),
+                        "--web.listen-address=127.0.0.1:" + std::to_string(web)},
+                       dir_.file("prometheus" + n + ".log"));
+    pollUntil(
+        [&] {
+          if (!prometheus.running()) return true;
+          HttpReply r = httpRequest(web, http::verb::get, "/api/v1/targets");
+          targets = r.json();
+          if (!targets.is_object() || targets["data"]["activeTargets"].size() != 2) return false;
+          for (const auto& t : targets["data"]["activeTargets"]) {
+            if (t["health"] != "up") return false;
+          }
+          up = true;
+          return true;
+        },
+        20s, 100ms);
+    prometheus_log = prometheus.log();
+    prometheus.stop();
+    if (prometheus_log.find("address already in use") == std::string::npos) break;
+  }
+  EXPECT_TRUE(up) << targets.dump(2) << prometheus_log;
   EXPECT_EQ(metric(get("/metrics").body, R"(understudy_control_refused_total{reason="host"})"), 0);
 }
 
