@@ -89,7 +89,7 @@ void ControlServer::start() {
   if (acceptor_.listen(boost::asio::socket_base::max_listen_connections, ec)) fail("listen on");
   core_->router.setHostCheck(
       HostCheck(config_.address, acceptor_.local_endpoint(ec).port(), config_.hostnames));
-  if (!core_->loopback.available()) {
+  if (core_->limits.local_clients_by_user && !core_->loopback.available()) {
     spdlog::info(
         "control: socket diagnostics (AF_NETLINK) unavailable: local clients are told apart by "
         "address only for control.max_connections_per_client");
@@ -135,7 +135,9 @@ void ControlServer::doAccept() {
       socket.close(ec);  // gone already
       return doAccept();
     }
-    Peer peer = peerOf(remote, core->loopback.uid(local, remote));
+    Peer peer =
+        peerOf(remote, core->limits.local_clients_by_user ? core->loopback.uid(local, remote)
+                                                          : std::nullopt);
     auto open = core->per_client.find(peer.client);
     if (core->sessions.size() >= core->limits.max_connections) {
       std::string message = std::to_string(core->sessions.size());

@@ -23,9 +23,10 @@ Peer peerOf(const boost::asio::ip::tcp::endpoint& ep, std::optional<uint32_t> ui
   peer.text = a.is_v6() ? "[" + peer.client + "]" : peer.client;
   peer.text += ":" + std::to_string(ep.port());
   if (uid) {
-    std::string who = " (uid " + std::to_string(*uid) + ")";
-    peer.client += who;
-    peer.text += who;
+    // A local user is one client whichever loopback address it connects from (127.0.0.2,
+    // 127.0.0.3, ... would otherwise each get a cap of their own).
+    peer.client = "local uid " + std::to_string(*uid);
+    peer.text += " (uid " + std::to_string(*uid) + ")";
   }
   return peer;
 }

@@ -44,8 +44,9 @@ struct ControlServer::Core {
   LoopbackPeers loopback;
 };
 
-// "127.0.0.1" and "127.0.0.1:41234", with " (uid N)" when the user owning a local client's socket
-// is known; an IPv4 client of a dual-stack listener as IPv4.
+// "192.0.2.7" and "192.0.2.7:41234"; for a local client whose socket's owner the kernel names,
+// "local uid 1000" and "127.0.0.1:41234 (uid 1000)". An IPv4 client of a dual-stack listener is
+// named as IPv4.
 Peer peerOf(const boost::asio::ip::tcp::endpoint& endpoint, std::optional<uint32_t> uid);
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {

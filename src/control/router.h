@@ -21,9 +21,10 @@ class ControlStats;
 
 // Who sent a request.
 struct Peer {
-  // Who counts as one client for the per-client limit and the log reports: the address, and for
-  // a client on this host the user that owns its socket ("127.0.0.1 (uid 1000)"), so that local
-  // users who all connect from 127.0.0.1 are told apart (LoopbackPeers).
+  // Who counts as one client for the per-client limit and the log reports: the address, or for
+  // a client on this host the user that owns its socket ("local uid 1000"), so that local users
+  // who all connect from 127.0.0.1 are told apart, and one local user is one client whichever
+  // loopback address it uses (LoopbackPeers).
   std::string client;
   std::string text;  // "127.0.0.1:41234", "[::1]:41234 (uid 0)": for log lines
 };

@@ -40,6 +40,9 @@ struct ServerLimits {
   // Refusals (caps, timeouts, 401, 421) are logged at once for the first of a kind from a client
   // address, then summed up once per this interval.
   std::chrono::milliseconds report_interval{10000};
+  // Local clients counted by the user owning their socket (LoopbackPeers) rather than by their
+  // loopback address; off in tests that need several clients on one host and one user.
+  bool local_clients_by_user = true;
 };
 
 class Router;
