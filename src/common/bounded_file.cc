@@ -98,6 +98,7 @@ std::optional<BoundedFile> BoundedFile::open(const std::string& path, const File
     return std::nullopt;
   }
   file.size_hint_ = static_cast<uint64_t>(st.st_size);
+  file.mode_ = st.st_mode;
   if (file.size_hint_ > kind.max_bytes) {
     *error = file.tooLarge();
     return std::nullopt;
@@ -113,7 +114,8 @@ BoundedFile::BoundedFile(BoundedFile&& other) noexcept
       path_(std::move(other.path_)),
       kind_(other.kind_),
       size_hint_(other.size_hint_),
-      total_(other.total_) {}
+      total_(other.total_),
+      mode_(other.mode_) {}
 
 BoundedFile& BoundedFile::operator=(BoundedFile&& other) noexcept {
   if (this != &other) {
@@ -123,6 +125,7 @@ BoundedFile& BoundedFile::operator=(BoundedFile&& other) noexcept {
     kind_ = other.kind_;
     size_hint_ = other.size_hint_;
     total_ = other.total_;
+    mode_ = other.mode_;
   }
   return *this;
 }

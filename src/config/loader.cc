@@ -32,6 +32,8 @@
 
 #include "understudy/common/bounded_file.h"
 #include "understudy/config/config.h"
+#include "understudy/config/host_name.h"
+#include "understudy/config/token_file.h"
 #include "understudy/dns/name.h"
 #include "understudy/zone/record.h"
 
@@ -813,7 +815,9 @@ class Loader {
       switchTo(docs_[0]);
       if (auto server = docs_[0].top.get("server")) loadServer(*server, config.server);
       if (auto log = docs_[0].top.get("log")) loadLog(*log, config.log);
-      if (auto control = docs_[0].top.get("control")) loadControl(*control, config.control);
+      if (auto control = docs_[0].top.get("control")) {
+        loadControl(*control, config.control, config.warnings);
+      }
       if (auto notify = docs_[0].top.get("notify")) loadNotify(*notify, config.notify);
     }
     // Checks before pools before zones, across all files: each refers to the one before by name.
@@ -1090,10 +1094,13 @@ class Loader {
     return true;
   }
 
-  // control: { listen: "127.0.0.1:8053", token_file: /etc/understudy/control.token }
-  void loadControl(const YAML::Node& node, ControlConfig& control) {
+  // control: { listen: "127.0.0.1:8053", token_file: /etc/understudy/control.token,
+  //            max_connections_per_client: 8, hostnames: [ns1.mgmt.example.net] }
+  void loadControl(const YAML::Node& node, ControlConfig& control,
+                   std::vector<Diagnostic>& warnings) {
     if (!expectMap(node, "control")) return;
-    Fields f = fields(node, "control", {"listen", "token_file"});
+    Fields f = fields(node, "control",
+                      {"listen", "token_file", "max_connections_per_client", "hostnames"});
     control.enabled = true;
     control.where = at(node);
     if (auto listen = f.get("listen")) {
@@ -1113,19 +1120,44 @@ class Loader {
       if (auto text = scalar(*token, "control.token_file")) {
         std::filesystem::path path(*text);
         if (path.is_relative()) path = std::filesystem::path(base_dir_) / path;
+        // The same rule, and the same mode check, as the daemon's: what `check` accepts starts.
         std::string problem;
-        auto token_text = readBoundedFile(path.string(), file_kind::kToken, &problem);
-        std::string_view first;
-        if (token_text) first = std::string_view(*token_text).substr(0, token_text->find('\n'));
-        if (!token_text) {
-          error(*token, "control.token_file", problem);
-        } else if (first.size() < 16) {
-          error(*token, "control.token_file",
-                "token file '" + path.string() + "' must hold a token of at least 16 characters");
-        } else {
+        if (readTokenFile(path.string(), &problem)) {
           control.token_file = path.string();
+        } else {
+          error(*token, "control.token_file", problem);
         }
       }
+    }
+    if (auto max = f.get("max_connections_per_client")) {
+      // At most the endpoint's global cap of 64 connections (control::ServerLimits).
+      if (auto n = integer(*max, "control.max_connections_per_client", 1, 64)) {
+        control.max_connections_per_client = static_cast<unsigned>(*n);
+      }
+    }
+    if (auto names = f.get("hostnames")) {
+      if (expectList(*names, "control.hostnames")) {
+        for (size_t i = 0; i < names->size(); ++i) {
+          const std::string key = indexKey("control.hostnames", i);
+          auto text = scalar((*names)[i], key);
+          if (!text) continue;
+          std::string reason;
+          auto name = normalizeHostName(*text, &reason);
+          if (!name) {
+            error((*names)[i], key, "invalid host name '" + printable(*text) + "': " + reason);
+          } else {
+            control.hostnames.push_back(std::move(*name));
+          }
+        }
+      }
+    }
+    if (!isLoopbackAddress(control.address) && !f.given("token_file")) {
+      std::string where = ListenAddress{control.address, control.port, {}}.str();
+      warnings.emplace_back(at(f.get("listen") ? *f.get("listen") : node), "control.listen",
+                            "the control endpoint listens on " + where +
+                                ", beyond loopback, without a token_file: every host that can "
+                                "reach it reads /metrics, /status and /explain; keep it on "
+                                "loopback, or set token_file and let only trusted hosts connect");
     }
   }
 

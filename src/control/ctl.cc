@@ -34,7 +34,8 @@ constexpr const char* kDefaultUrl = "http://127.0.0.1:8053";
 struct Target {
   std::string host;  // without brackets
   std::string port;
-  std::string base;  // "http://127.0.0.1:8053", for messages
+  std::string authority;  // "127.0.0.1:8053", "[::1]:8053": the Host header
+  std::string base;       // "http://127.0.0.1:8053", for messages
 };
 
 std::optional<Target> parseUrl(const std::string& url, std::string* error) {
@@ -66,8 +67,11 @@ std::optional<Target> parseUrl(const std::string& url, std::string* error) {
     *error = "invalid URL " + url;
     return std::nullopt;
   }
-  t.base = "http://" + (t.host.find(':') != std::string::npos ? "[" + t.host + "]" : t.host) + ":" +
-           t.port;
+  t.authority = t.host.find(':') != std::string::npos ? "[" + t.host + "]" : t.host;
+  t.authority += ":";
+  t.authority += t.port;
+  t.base = "http://";
+  t.base += t.authority;
   return t;
 }
 
@@ -144,7 +148,9 @@ std::optional<Reply> exchange(const Target& t, http::verb method, const std::str
     stream.expires_after(std::chrono::milliseconds(timeout_ms));
     stream.connect(resolver.resolve(t.host, t.port));
     Request req{method, target, 11};
-    req.set(http::field::host, t.host);
+    // RFC 9110 §7.2: host and port as in the URL, an IPv6 address in brackets. The endpoint
+    // answers 421 to a Host that is not its own (DNS rebinding).
+    req.set(http::field::host, t.authority);
     req.set(http::field::user_agent, "understudy-ctl");
     if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
     req.prepare_payload();
@@ -213,6 +219,25 @@ std::string shortTime(const std::string& rfc3339) {
   return t;
 }
 
+// Overrides on endpoints a reload removed: shown so they are not forgotten (`ctl clear` ends
+// them).
+void printOrphans(std::FILE* out, const Json& status) {
+  const Json orphans = status.value("orphaned_overrides", Json::array());
+  if (orphans.empty()) return;
+  std::vector<std::vector<std::string>> rows = {{"POOL", "ENDPOINT", "OVERRIDE"}};
+  for (const auto& o : orphans) {
+    std::string expires = str(o, "expires");
+    std::string what = str(o, "kind");
+    what += " until ";
+    what += expires == "-" ? std::string("cleared") : shortTime(expires);
+    rows.push_back({str(o, "pool"), str(o, "endpoint"), what});
+  }
+  std::fprintf(out,
+               "\noverrides on endpoints no longer in the configuration (ctl clear POOL "
+               "ENDPOINT ends them):\n");
+  printTable(out, rows);
+}
+
 void printStatus(std::FILE* out, const Json& status) {
   const Json reloads = status.value("reloads", Json::object());
   std::fprintf(out, "understudy %s, serial %s, generation %s, reloads ok %s / failed %s\n\n",
@@ -249,11 +274,13 @@ void printStatus(std::FILE* out, const Json& status) {
   }
   if (endpoints.size() == 1) {
     std::fprintf(out, "no pools configured\n");
+    printOrphans(out, status);
     return;
   }
   printTable(out, endpoints);
   std::fprintf(out, "\n");
   printTable(out, records);
+  printOrphans(out, status);
 }
 
 void printExplain(std::FILE* out, const Json& e) {
@@ -322,7 +349,9 @@ int runCtl(const CtlOptions& o, std::FILE* out, std::FILE* err) {
   std::string token;
   if (method == http::verb::post) {
     if (!token_file.empty()) {
-      auto t = readTokenFile(token_file, &error);
+      // The same rule as the daemon's, so what ctl sends is what the daemon compares; the mode
+      // is the daemon's to check (--token-file may be a client's own copy).
+      auto t = readTokenFile(token_file, &error, false);
       if (!t) return fail(error);
       token = *t;
     }

@@ -6,6 +6,7 @@
 #include <map>
 #include <string>
 
+#include "control_stats.h"
 #include "prometheus.h"
 #include "understudy/health/tracker.h"
 #include "understudy/version.h"
@@ -102,6 +103,18 @@ void endpointMetrics(Exposition& x, const failover::Monitor& monitor) {
              uint64_t{1});
   }
 
+  x.family("understudy_endpoint_override_orphaned",
+           "1 while an override is kept on an endpoint that a reload removed from the "
+           "configuration (it expires or is cleared as usual, and applies again if the endpoint "
+           "returns).",
+           MetricType::kGauge);
+  for (const auto& o : monitor.orphanedOverrides()) {
+    x.sample({{"pool", o.pool},
+              {"endpoint", o.address},
+              {"kind", failover::overrideName(o.override.kind)}},
+             uint64_t{1});
+  }
+
   const auto& targets = monitor.controller().targets();
   x.family("understudy_probe_results_total", "Health probes by outcome.", MetricType::kCounter);
   for (size_t i = 0; i < targets.size(); ++i) {
@@ -175,7 +188,7 @@ void poolMetrics(Exposition& x, const failover::Monitor& monitor) {
 
 }  // namespace
 
-std::string renderMetrics(Sources& sources) {
+std::string renderMetrics(Sources& sources, const ControlStats* control) {
   Exposition x;
   x.family("understudy_build_info", "understudy build; the value is always 1.", MetricType::kGauge);
   x.sample({{"version", UNDERSTUDY_VERSION}}, uint64_t{1});
@@ -210,6 +223,7 @@ std::string renderMetrics(Sources& sources) {
       x.sample({{"url", url}, {"result", "dropped"}}, hook.dropped);
     }
   }
+  if (control) control->writeMetrics(x);
   return x.text();
 }
 

@@ -60,6 +60,8 @@ class BoundedFile {
 
   // The size when opened: a hint for the first buffer, not a promise (files can grow).
   uint64_t sizeHint() const { return size_hint_; }
+  // The mode of the file opened (fstat of this descriptor): for checks on who may read it.
+  mode_t mode() const { return mode_; }
 
   // Reads up to `n` bytes into `buf`. Returns the count (0 at the end of the file), or -1 with
   // `*error` set on a read error or once the file turns out to be larger than the limit: it never
@@ -76,6 +78,7 @@ class BoundedFile {
   const FileKind* kind_;
   uint64_t size_hint_ = 0;
   uint64_t total_ = 0;
+  mode_t mode_ = 0;
 };
 
 // The whole file, through BoundedFile. nullopt and `*error` on any failure.

@@ -72,6 +72,13 @@ struct ControlConfig {
   std::string address = "127.0.0.1";
   uint16_t port = 8053;
   std::string token_file;  // bearer token for mutating actions; empty = mutations refused
+  // Connections one client address may hold open at once, beside the endpoint's global cap, so
+  // that one client cannot take every connection (issue 12).
+  unsigned max_connections_per_client = 8;
+  // Host header names the endpoint answers to besides its own address (and localhost for a
+  // loopback listen): lowercased host names or IP literals, without port. Anything else gets 421,
+  // so a web page reached through a rebound DNS name reads nothing.
+  std::vector<std::string> hostnames;
   SourceLocation where;
 };
 
