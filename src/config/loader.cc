@@ -1099,8 +1099,9 @@ class Loader {
   void loadControl(const YAML::Node& node, ControlConfig& control,
                    std::vector<Diagnostic>& warnings) {
     if (!expectMap(node, "control")) return;
-    Fields f = fields(node, "control",
-                      {"listen", "token_file", "max_connections_per_client", "hostnames"});
+    Fields f =
+        fields(node, "control",
+               {"listen", "token_file", "create_token", "max_connections_per_client", "hostnames"});
     control.enabled = true;
     control.where = at(node);
     if (auto listen = f.get("listen")) {
@@ -1116,13 +1117,32 @@ class Loader {
         }
       }
     }
+    if (auto create = f.get("create_token")) {
+      if (auto value = boolean(*create, "control.create_token")) control.create_token = *value;
+      if (control.create_token && !f.given("token_file")) {
+        error(*create, "control.create_token", "needs token_file: the file to create");
+      }
+    }
     if (auto token = f.get("token_file")) {
       if (auto text = scalar(*token, "control.token_file")) {
         std::filesystem::path path(*text);
         if (path.is_relative()) path = std::filesystem::path(base_dir_) / path;
         // The same rule, and the same mode check, as the daemon's: what `check` accepts starts.
+        // A file that create_token will make at start is not there yet; its directory must be.
         std::string problem;
-        if (readTokenFile(path.string(), &problem)) {
+        std::error_code ec;
+        const bool to_create =
+            control.create_token && std::filesystem::symlink_status(path, ec).type() ==
+                                        std::filesystem::file_type::not_found;
+        if (to_create) {
+          if (!std::filesystem::is_directory(path.parent_path(), ec)) {
+            error(*token, "control.token_file",
+                  "cannot create token file '" + path.string() + "': no directory '" +
+                      path.parent_path().string() + "'");
+          } else {
+            control.token_file = path.string();
+          }
+        } else if (readTokenFile(path.string(), &problem)) {
           control.token_file = path.string();
         } else {
           error(*token, "control.token_file", problem);

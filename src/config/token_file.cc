@@ -1,6 +1,12 @@
 #include "understudy/config/token_file.h"
 
+#include <fcntl.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 #include "understudy/common/bounded_file.h"
 
@@ -95,6 +101,48 @@ std::optional<std::string> readTokenFile(const std::string& path, std::string* e
     text.append(buf, static_cast<size_t>(got));
   }
   return tokenFromText(text, path, error);
+}
+
+bool createTokenFile(const std::string& path, bool* created, std::string* error) {
+  *created = false;
+  // O_EXCL|O_NOFOLLOW: never write through a link or over a file someone put there meanwhile;
+  // an existing file is left alone (and then checked like any token file).
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    if (errno == EEXIST) return true;
+    if (error) *error = "cannot create token file " + quoted(path) + ": " + std::strerror(errno);
+    return false;
+  }
+  // 32 random bytes as 64 hex digits: 256 bits, one word in an Authorization header.
+  unsigned char random[32];
+  size_t have = 0;
+  while (have < sizeof random) {
+    ssize_t got = ::getrandom(random + have, sizeof random - have, 0);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;
+    have += static_cast<size_t>(got);
+  }
+  std::string text;
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (unsigned char b : random) {
+    text += kHex[b >> 4];
+    text += kHex[b & 15];
+  }
+  text += '\n';
+  bool ok = have == sizeof random &&
+            ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  const int saved = errno;
+  ::close(fd);
+  if (!ok) {
+    ::unlink(path.c_str());
+    if (error) {
+      *error = "cannot write token file " + quoted(path) + ": " +
+               (have == sizeof random ? std::strerror(saved) : "no random bytes");
+    }
+    return false;
+  }
+  *created = true;
+  return true;
 }
 
 }  // namespace understudy::config

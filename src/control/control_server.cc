@@ -11,6 +11,7 @@
 
 #include "http_session.h"
 #include "token.h"
+#include "understudy/config/token_file.h"
 
 namespace understudy::control {
 
@@ -53,6 +54,25 @@ void refuseConnection(boost::asio::ip::tcp::socket& socket, http::status status,
   socket.close(ec);
 }
 
+// control.create_token: make the token file on first start. False (and logged) when it could
+// not be made; true when it exists (made now or before).
+bool ensureToken(const config::ControlConfig& c) {
+  if (!c.create_token || c.token_file.empty()) return true;
+  bool created = false;
+  std::string error;
+  if (!config::createTokenFile(c.token_file, &created, &error)) {
+    spdlog::error("control: {}", error);
+    return false;
+  }
+  if (created) {
+    spdlog::info(
+        "control: created a new token in {} (mode 0600); `understudy ctl -c CONFIG` "
+        "reads it from there",
+        c.token_file);
+  }
+  return true;
+}
+
 }  // namespace
 
 ControlServer::ControlServer(boost::asio::io_context& io, Sources& sources,
@@ -70,6 +90,7 @@ ControlServer::~ControlServer() {
 void ControlServer::start() {
   if (!config_.token_file.empty()) {
     std::string error;
+    if (!ensureToken(config_)) throw std::runtime_error("control.token_file: cannot create it");
     auto token = readTokenFile(config_.token_file, &error);
     if (!token) throw std::runtime_error("control.token_file: " + error);
     core_->router.setToken(std::move(*token));
@@ -193,6 +214,7 @@ void ControlServer::reconfigure(const config::ControlConfig& next) {
     core_->router.setToken(std::nullopt);
   } else {
     std::string error;
+    ensureToken(next);  // create_token: made now if it was removed or newly configured
     auto token = readTokenFile(next.token_file, &error);
     if (!token) {
       spdlog::error("reload: control.token_file: {}; keeping the previous token", error);

@@ -22,6 +22,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -1211,6 +1212,60 @@ TEST_F(Control, JsonLogLinesParseAndTheFormatFollowsReloads) {
   auto text_line = dns_->process().waitForLogLine("reload done", 1s);
   ASSERT_TRUE(text_line);
   EXPECT_NE(text_line->front(), '{') << *text_line;
+}
+
+// control.create_token (the demo's set-up): the daemon makes the token file on first start, mode
+// 0600 with 64 hex digits, `ctl -c` reads it from there, and a restart keeps it as it is.
+TEST_F(Control, CreateTokenMakesTheFileOnceAndCtlUsesIt) {
+  const std::string token_path = dir_.path() + "/made.token";
+  ASSERT_NE(access(token_path.c_str(), F_OK), 0);
+  Options o{.token_file = token_path,
+            .control_listen = "127.0.0.1:" + std::to_string(pickFreePort()),  // for ctl -c
+            .control_extra = ", create_token: true"};
+  CommandResult check =
+      runCommand({understudyBinary(), "check", "-c", dir_.write("check.yaml", config(o))}, 10s);
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+  EXPECT_NE(access(token_path.c_str(), F_OK), 0) << "check must not create the token file";
+
+  start(o);
+  struct stat st {};
+  ASSERT_EQ(stat(token_path.c_str(), &st), 0) << log();
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  std::ifstream in(token_path);
+  std::string token;
+  std::getline(in, token);
+  EXPECT_TRUE(std::regex_match(token, std::regex("[0-9a-f]{64}"))) << token;
+  EXPECT_NE(log().find("control: created a new token in " + token_path), std::string::npos);
+
+  CommandResult down = ctl({"-c", dns_->configPath(), "force-down", "app", "192.0.2.10"});
+  ASSERT_EQ(down.exit_code, 0) << down.out << down.err;
+  EXPECT_EQ(awaitDig(kFailedOverAnswer), kFailedOverAnswer);
+  EXPECT_EQ(post("/pools/app/endpoints/192.0.2.10/clear", bearer(token)).status, 200);
+  EXPECT_EQ(awaitDig(kPrimaryAnswer), kPrimaryAnswer);
+
+  // A restart finds the file and leaves it alone.
+  EXPECT_EQ(dns_->process().stop(), 0);
+  dns_.reset();
+  start(o);
+  std::ifstream again(token_path);
+  std::string token2;
+  std::getline(again, token2);
+  EXPECT_EQ(token2, token);
+  // The log file is shared by both runs: only the first start made the token.
+  const std::string all = log();
+  const size_t first = all.find("created a new token");
+  EXPECT_NE(first, std::string::npos) << all;
+  EXPECT_EQ(all.find("created a new token", first + 1), std::string::npos) << all;
+}
+
+// create_token names the file to create: without token_file it is an error.
+TEST_F(Control, CreateTokenWithoutTokenFileIsRefused) {
+  Options o{.token = false, .control_extra = ", create_token: true"};
+  CommandResult check =
+      runCommand({understudyBinary(), "check", "-c", dir_.write("bad.yaml", config(o))}, 10s);
+  EXPECT_EQ(check.exit_code, 1);
+  EXPECT_NE(check.err.find("control.create_token: needs token_file"), std::string::npos)
+      << check.err;
 }
 
 }  // namespace

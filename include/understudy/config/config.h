@@ -72,6 +72,8 @@ struct ControlConfig {
   std::string address = "127.0.0.1";
   uint16_t port = 8053;
   std::string token_file;  // bearer token for mutating actions; empty = mutations refused
+  // Create token_file with a random token at start (or reload) when it does not exist yet.
+  bool create_token = false;
   // Connections one client address may hold open at once, beside the endpoint's global cap, so
   // that one client cannot take every connection (issue 12).
   unsigned max_connections_per_client = 8;

@@ -35,4 +35,9 @@ std::optional<std::string> tokenFileModeProblem(mode_t mode, const std::string& 
 std::optional<std::string> readTokenFile(const std::string& path, std::string* error,
                                          bool check_mode = true);
 
+// `control.create_token: true`: when `path` does not exist, creates it (mode 0600, the owner's
+// alone) holding a new random token, as BIND's `rndc-confgen -a` does for rndc.key, so a first
+// start needs no manual step. An existing file is never touched. *created says which happened.
+bool createTokenFile(const std::string& path, bool* created, std::string* error);
+
 }  // namespace understudy::config
