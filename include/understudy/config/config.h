@@ -38,6 +38,9 @@ struct ServerConfig {
   unsigned tcp_max_connections = 1024;
   uint16_t edns_udp_size = 1232;  // RFC 6891 / DNS flag day 2020 recommendation
   RrlSettings rrl;
+  // A reload (load + compile) still running after this long is abandoned: a file on a stuck
+  // path must not wedge every later reload.
+  std::chrono::milliseconds reload_timeout{60000};
 };
 
 struct LogConfig {

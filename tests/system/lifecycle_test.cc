@@ -1,0 +1,273 @@
+// The daemon's lifecycle against the real binary: stop, reload and drain interleaved (SIGTERM in
+// the middle of a reload with a webhook still on its way), reloads that cannot finish, and
+// reloads that add probe targets.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <regex>
+
+#include "backend.h"
+#include "harness.h"
+
+namespace understudy::systest {
+namespace {
+
+// A zone file of `names` A records: big enough that loading it takes a while (about a second per
+// million names), so a test can act while a reload is still reading it.
+std::string writeBigZone(const TempDir& dir, const std::string& origin, size_t names) {
+  std::string path = dir.file(origin + ".zone");
+  std::ofstream out(path);
+  out << "$ORIGIN " << origin << ".\n$TTL 300\n"
+      << "@ SOA ns1 hostmaster 1 3600 600 1209600 300\n@ NS ns1\nns1 A 192.0.2.53\n";
+  char line[64];
+  for (size_t i = 0; i < names; ++i) {
+    int n = std::snprintf(line, sizeof line, "h%zu A 198.51.%zu.%zu\n", i, (i >> 8) & 255, i & 255);
+    out.write(line, n);
+  }
+  return path;
+}
+
+// Replaces the config file atomically, as editors and config management tools do.
+void rewrite(const Understudy& d, const std::string& text) {
+  std::string tmp = d.configPath() + ".new";
+  writeFile(tmp, text);
+  ASSERT_EQ(std::rename(tmp.c_str(), d.configPath().c_str()), 0);
+}
+
+std::string answerOf(uint16_t port, const std::string& name) {
+  QuerySpec q;
+  q.name = name;
+  auto wire = udpExchange("127.0.0.1", port, buildQuery(q));
+  if (!wire) return "<no answer>";
+  auto m = parseWire(*wire);
+  if (!m) return "<unparsable>";
+  if (m->rcode != "NOERROR") return m->rcode;
+  std::string out;
+  for (const auto& rr : m->answer) out += (out.empty() ? "" : " ") + rr.rdata;
+  return out;
+}
+
+size_t countLines(const std::string& log, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = log.find(needle); at != std::string::npos; at = log.find(needle, at + 1)) ++n;
+  return n;
+}
+
+// The control endpoint's port, from the daemon's "control listening on" line.
+uint16_t controlPort(Understudy& d) {
+  static const std::regex re(R"(control listening on 127\.0\.0\.1:(\d+))");
+  std::smatch m;
+  std::string log = d.process().log();
+  if (!std::regex_search(log, m, re)) return 0;
+  return static_cast<uint16_t>(std::stoul(m[1]));
+}
+
+// POST /reload with a bearer token; returns the HTTP status (0: no answer).
+int postReload(uint16_t port, const std::string& token) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  int status = 0;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+    std::string req = "POST /reload HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token +
+                      "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size())) {
+      char buf[256];
+      ssize_t n = ::recv(fd, buf, sizeof buf - 1, 0);
+      if (n > 12) status = std::atoi(std::string(buf + 9, 3).c_str());
+    }
+  }
+  ::close(fd);
+  return status;
+}
+
+// A webhook receiver that accepts and reads the request but never answers: the notification
+// stays pending (the hook's timeout is 5 s) for as long as the test runs.
+std::string hangingHook(const HttpBackend& receiver) {
+  return "notify:\n  - { url: \"http://" + receiver.endpoint() + "/hook\", retries: 0 }\n";
+}
+
+// SIGTERM while a reload is still loading a big zone, with a webhook in flight: the reload's
+// result arrives while the daemon drains webhooks, after the monitors are gone. It must be
+// discarded, and the daemon must exit 0 promptly.
+TEST(Lifecycle, SigtermDuringASlowReloadWithAWebhookPendingExitsCleanly) {
+  TempDir dir;
+  HttpBackend receiver("127.0.0.61");
+  receiver.hang();
+  auto backends = tcpBackendsOnOnePort({"127.0.0.62"});
+  writeBigZone(dir, "big.test", 200000);
+  std::string config = "server: { listen: [\"127.0.0.1:0\"], threads: 1 }\n" +
+                       hangingHook(receiver) + R"(
+checks:
+  t: { type: tcp, port: )" +
+                       std::to_string(backends[0]->port()) +
+                       R"(, interval: 200ms, timeout: 100ms }
+pools:
+  app: { check: t, endpoints: [ { address: 192.0.2.10, probe_address: 127.0.0.62 } ] }
+zones:
+  - name: big.test
+    file: big.test.zone
+    records:
+      - { name: app, type: A, pool: app }
+)";
+  Understudy d(dir, config);
+  // The "up at start" notification is on its way to a receiver that never answers.
+  ASSERT_TRUE(receiver.waitForRequests(1, 5s)) << d.process().log();
+  d.process().signal(SIGHUP);
+  ASSERT_TRUE(d.process().waitForLogLine("reloading", 5s)) << d.process().log();
+  d.process().signal(SIGTERM);
+  auto status = d.process().waitExit(5s);
+  ASSERT_TRUE(status) << "still running 5 s after SIGTERM\n" << d.process().log();
+  EXPECT_EQ(*status, 0) << d.process().log();
+  EXPECT_NE(d.process().log().find("stopped"), std::string::npos) << d.process().log();
+}
+
+// SIGTERM while a reload waits for the first probes of a target it added, with a webhook in
+// flight: the pending monitor's timer must not run against a monitor that is gone.
+TEST(Lifecycle, SigtermWhileAReloadWaitsForNewProbesWithAWebhookPendingExitsCleanly) {
+  TempDir dir;
+  HttpBackend receiver("127.0.0.63");
+  receiver.hang();
+  auto tcp = tcpBackendsOnOnePort({"127.0.0.64"});
+  HttpBackend slow("127.0.0.65");
+  slow.hang();  // the new target's first probe takes its whole timeout
+  std::string head = "server: { listen: [\"127.0.0.1:0\"], threads: 1 }\n" + hangingHook(receiver) +
+                     R"(
+checks:
+  t: { type: tcp, port: )" +
+                     std::to_string(tcp[0]->port()) +
+                     R"(, interval: 200ms, timeout: 100ms }
+  h: { type: http, port: )" +
+                     std::to_string(slow.port()) +
+                     R"(, interval: 5s, timeout: 3s }
+pools:
+  app: { check: t, endpoints: [ { address: 192.0.2.10, probe_address: 127.0.0.64 } ] }
+)";
+  std::string zones = R"(
+zones:
+  - name: l.test
+    records:
+      - { name: app, type: A, pool: app }
+)";
+  Understudy d(dir, head + zones);
+  ASSERT_TRUE(receiver.waitForRequests(1, 5s)) << d.process().log();
+  rewrite(d, head +
+                 "  web: { check: h, endpoints: [ { address: 192.0.2.20, probe_address: "
+                 "127.0.0.65 } ] }\n" +
+                 zones + "      - { name: web, type: A, pool: web }\n");
+  d.process().signal(SIGHUP);
+  ASSERT_TRUE(d.process().waitForLogLine("waiting for the first probes of 1 new target(s)", 5s))
+      << d.process().log();
+  d.process().signal(SIGTERM);
+  auto status = d.process().waitExit(5s);
+  ASSERT_TRUE(status) << "still running 5 s after SIGTERM\n" << d.process().log();
+  EXPECT_EQ(*status, 0) << d.process().log();
+  EXPECT_NE(d.process().log().find("stopped"), std::string::npos) << d.process().log();
+}
+
+// A reload that cannot finish within server.reload_timeout (here: a big zone against a 100 ms
+// limit; in the field, a file on a stuck NFS mount) is abandoned and logged; it never wedges the
+// next reload, its late result is dropped, and SIGTERM still exits at once.
+TEST(Lifecycle, AReloadPastItsTimeLimitIsAbandonedAndNeverWedgesTheNext) {
+  TempDir dir;
+  writeBigZone(dir, "big.test", 200000);
+  const std::string token = "lifecycle-token-0123456789";
+  dir.write("control.token", token + "\n");
+  auto config = [&](const std::string& timeout, const std::string& zones) {
+    return "server: { listen: [\"127.0.0.1:0\"], threads: 1, reload_timeout: " + timeout +
+           " }\ncontrol: { listen: \"127.0.0.1:0\", token_file: control.token }\nzones:\n" + zones;
+  };
+  const std::string small = "  - name: small.test\n    records: [ { name: www, type: A, value: ";
+  Understudy d(dir, config("100ms", "  - name: big.test\n    file: big.test.zone\n"));
+  uint16_t port = d.port();
+  ASSERT_EQ(answerOf(port, "h7.big.test."), "198.51.0.7");
+
+  d.process().signal(SIGHUP);
+  ASSERT_TRUE(d.process().waitForLogLine("reload failed: not finished after 0.1 s", 10s))
+      << d.process().log();
+  EXPECT_NE(d.process().log().find("lifecycle: reloading -> running: reload abandoned"),
+            std::string::npos)
+      << d.process().log();
+
+  // The next SIGHUP works (the running limit is still 100 ms: a loaded machine may need a retry;
+  // a wedged daemon never answers at all). Its config lifts the limit for what follows.
+  rewrite(d, config("10s", small + "192.0.2.1 } ]\n"));
+  bool applied = false;
+  for (int attempt = 0; attempt < 10 && !applied; ++attempt) {
+    size_t done = countLines(d.process().log(), "reload done: ");
+    size_t failed = countLines(d.process().log(), "reload failed:");
+    d.process().signal(SIGHUP);
+    ASSERT_TRUE(pollUntil(
+        [&] {
+          return countLines(d.process().log(), "reload done: ") > done ||
+                 countLines(d.process().log(), "reload failed:") > failed;
+        },
+        10s))
+        << d.process().log();
+    applied = countLines(d.process().log(), "reload done: ") > done;
+  }
+  ASSERT_TRUE(applied) << d.process().log();
+  EXPECT_EQ(answerOf(port, "www.small.test."), "192.0.2.1");
+
+  // The abandoned reload ends in the void: logged, never applied.
+  ASSERT_TRUE(d.process().waitForLogLine("an abandoned reload finished after", 20s))
+      << d.process().log();
+  EXPECT_EQ(answerOf(port, "h7.big.test."), "REFUSED");
+  EXPECT_EQ(answerOf(port, "www.small.test."), "192.0.2.1");
+
+  // POST /reload works too.
+  rewrite(d, config("10s", small + "192.0.2.2 } ]\n"));
+  uint16_t control = controlPort(d);
+  ASSERT_NE(control, 0) << d.process().log();
+  EXPECT_EQ(postReload(control, token), 202);
+  ASSERT_TRUE(pollUntil([&] { return answerOf(port, "www.small.test.") == "192.0.2.2"; }, 10s))
+      << d.process().log();
+
+  // And SIGTERM with an abandoned reload still reading exits at once.
+  rewrite(d, config("100ms", "  - name: big.test\n    file: big.test.zone\n"));
+  d.process().signal(SIGHUP);
+  ASSERT_TRUE(d.process().waitForLogLine("reloading", 5s));
+  d.process().signal(SIGTERM);
+  auto status = d.process().waitExit(5s);
+  ASSERT_TRUE(status) << d.process().log();
+  EXPECT_EQ(*status, 0) << d.process().log();
+}
+
+// Reload requests while one is in progress are queued once and coalesced, each logged, none
+// lost: three requests during a slow reload make exactly two reloads.
+TEST(Lifecycle, RequestsDuringAReloadAreQueuedOnceAndLogged) {
+  TempDir dir;
+  writeBigZone(dir, "big.test", 200000);
+  Understudy d(dir,
+               "server: { listen: [\"127.0.0.1:0\"], threads: 1 }\nzones:\n  - name: big.test\n"
+               "    file: big.test.zone\n");
+  d.process().signal(SIGHUP);
+  ASSERT_TRUE(d.process().waitForLogLine("SIGHUP: reloading", 5s));
+  d.process().signal(SIGHUP);
+  ASSERT_TRUE(d.process().waitForLogLine("queued behind the reload in progress", 5s))
+      << d.process().log();
+  d.process().signal(SIGHUP);
+  ASSERT_TRUE(d.process().waitForLogLine("folded into the reload already queued by SIGHUP", 5s))
+      << d.process().log();
+  ASSERT_TRUE(pollUntil([&] { return countLines(d.process().log(), "reload done: ") == 2; }, 20s))
+      << d.process().log();
+  EXPECT_NE(d.process().log().find("queued reload (SIGHUP): reloading"), std::string::npos);
+  // Nothing more is pending.
+  auto until = Clock::now() + 1s;
+  pollUntil([&] { return Clock::now() >= until; }, 2s, 50ms);
+  EXPECT_EQ(countLines(d.process().log(), "reload done: "), 2u) << d.process().log();
+  EXPECT_EQ(d.process().stop(), 0);
+}
+
+}  // namespace
+}  // namespace understudy::systest
