@@ -1,0 +1,49 @@
+// Makes this process run out of file descriptors (EMFILE) for as long as the object lives: the
+// soft RLIMIT_NOFILE is lowered to a few thousand and every free descriptor below it is taken.
+// What was open before (io_contexts, curl handles, listeners) keeps working; anything that needs
+// a new descriptor fails as on a loaded host.
+#pragma once
+
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <vector>
+
+namespace understudy::testing {
+
+class DescriptorsExhausted {
+ public:
+  DescriptorsExhausted() {
+    getrlimit(RLIMIT_NOFILE, &saved_);
+    rlimit low = saved_;
+    low.rlim_cur = std::min<rlim_t>(saved_.rlim_cur, 4096);
+    setrlimit(RLIMIT_NOFILE, &low);
+    while (true) {
+      int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+      if (fd < 0) {
+        exhausted_ = errno == EMFILE;
+        break;
+      }
+      fds_.push_back(fd);
+    }
+  }
+  ~DescriptorsExhausted() {
+    for (int fd : fds_) ::close(fd);
+    setrlimit(RLIMIT_NOFILE, &saved_);
+  }
+  DescriptorsExhausted(const DescriptorsExhausted&) = delete;
+  DescriptorsExhausted& operator=(const DescriptorsExhausted&) = delete;
+
+  // False if the table could not be filled (the test should skip).
+  bool exhausted() const { return exhausted_; }
+
+ private:
+  rlimit saved_{};
+  std::vector<int> fds_;
+  bool exhausted_ = false;
+};
+
+}  // namespace understudy::testing
