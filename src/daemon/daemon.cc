@@ -148,11 +148,12 @@ int Daemon::run() {
   spdlog::info("understudy {} starting with {}", UNDERSTUDY_VERSION, source());
 
   prober_ = std::make_unique<health::AsioProber>(control_);
+  shared_prober_ = std::make_unique<health::SharedProber>(*prober_);
   seed_ = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
   char host[256] = "understudy";
   gethostname(host, sizeof host - 1);
   notifier_ = std::make_unique<notify::Notifier>(control_, loaded->config->notify, host);
-  monitor_ = std::make_unique<failover::Monitor>(timers_, *prober_, loaded->config,
+  monitor_ = std::make_unique<failover::Monitor>(timers_, *shared_prober_, loaded->config,
                                                  loaded->snapshot, holder_, seed_, overrides_);
   monitor_->events = notifier_.get();
   monitor_->on_publish = [this] { notify("STATUS=" + statusLine()); };
@@ -208,7 +209,8 @@ int Daemon::run() {
 Step Daemon::dispatch(Event event, std::string_view trigger) {
   Step step = lifecycle_.on(event, trigger);
   if (step.from != step.to) {
-    spdlog::info("lifecycle: {} -> {}: {}", phaseName(step.from), phaseName(step.to), step.note);
+    // Not "a -> b": that is how health and answer transitions read, and operators grep for it.
+    spdlog::info("lifecycle: {} (was {}): {}", phaseName(step.to), phaseName(step.from), step.note);
   } else {
     spdlog::info("lifecycle: {}: {}", phaseName(step.from), step.note);
   }
@@ -381,7 +383,7 @@ void Daemon::applyReload(std::shared_ptr<Loaded> next) {
     spdlog::warn("reload: control endpoint added; it starts at the next restart");
   }
   notifier_->setHooks(next->config->notify);
-  auto monitor = std::make_unique<failover::Monitor>(timers_, *prober_, next->config,
+  auto monitor = std::make_unique<failover::Monitor>(timers_, *shared_prober_, next->config,
                                                      next->snapshot, holder_, ++seed_, overrides_);
   monitor->events = notifier_.get();
   // Unchanged checks keep their measured state: no new start-up round, no false failover.

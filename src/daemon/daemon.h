@@ -20,6 +20,7 @@
 #include "understudy/control/sources.h"
 #include "understudy/failover/monitor.h"
 #include "understudy/health/asio_timer_service.h"
+#include "understudy/health/shared_prober.h"
 #include "understudy/notify/notifier.h"
 #include "understudy/server/server.h"
 #include "understudy/zone/snapshot_holder.h"
@@ -92,6 +93,9 @@ class Daemon : private control::Sources {
   zone::SnapshotHolder holder_;
   health::AsioTimerService timers_{control_};
   std::unique_ptr<health::AsioProber> prober_;
+  // What every monitor probes through: a reload runs the old and the new monitor side by side,
+  // and a target they share must never get two probes at once.
+  std::unique_ptr<health::SharedProber> shared_prober_;
   std::shared_ptr<failover::OverrideStore> overrides_ = std::make_shared<failover::OverrideStore>();
   std::unique_ptr<notify::Notifier> notifier_;
   std::unique_ptr<failover::Monitor> monitor_;

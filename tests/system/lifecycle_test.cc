@@ -195,7 +195,7 @@ TEST(Lifecycle, AReloadPastItsTimeLimitIsAbandonedAndNeverWedgesTheNext) {
   d.process().signal(SIGHUP);
   ASSERT_TRUE(d.process().waitForLogLine("reload failed: not finished after 0.1 s", 10s))
       << d.process().log();
-  EXPECT_NE(d.process().log().find("lifecycle: reloading -> running: reload abandoned"),
+  EXPECT_NE(d.process().log().find("lifecycle: running (was reloading): reload abandoned"),
             std::string::npos)
       << d.process().log();
 
@@ -266,6 +266,69 @@ TEST(Lifecycle, RequestsDuringAReloadAreQueuedOnceAndLogged) {
   auto until = Clock::now() + 1s;
   pollUntil([&] { return Clock::now() >= until; }, 2s, 50ms);
   EXPECT_EQ(countLines(d.process().log(), "reload done: "), 2u) << d.process().log();
+  EXPECT_EQ(d.process().stop(), 0);
+}
+
+// A reload runs the old and the new monitor side by side, and the new one probes every target at
+// once: a target both share must still never have two probes in flight. The backends answer
+// after 400 ms (of a 1 s interval), the reloads land while a probe of the shared target is open,
+// and each backend counts the connections open at once.
+TEST(Lifecycle, ReloadsNeverPutTwoProbesOfOneTargetInFlight) {
+  TempDir dir;
+  auto backends = httpBackendsOnOnePort({"127.0.0.66", "127.0.0.67"});
+  for (auto& b : backends) b->slow(400ms);
+  auto config = [&](bool with_new_pool, const std::string& www) {
+    std::string c = R"(
+server: { listen: ["127.0.0.1:0"], threads: 1 }
+checks:
+  h: { type: http, port: )" +
+                    std::to_string(backends[0]->port()) +
+                    R"(, interval: 1s, timeout: 800ms }
+pools:
+  app: { check: h, endpoints: [ { address: 192.0.2.10, probe_address: 127.0.0.66 } ] }
+)";
+    if (with_new_pool) {
+      c += "  web: { check: h, endpoints: [ { address: 192.0.2.20, probe_address: 127.0.0.67 } ] "
+           "}\n";
+    }
+    c += "zones:\n  - name: p.test\n    records:\n      - { name: app, type: A, pool: app }\n"
+         "      - { name: www, type: A, value: " +
+         www + " }\n";
+    if (with_new_pool) c += "      - { name: web, type: A, pool: web }\n";
+    return c;
+  };
+  Understudy d(dir, config(false, "192.0.2.1"));
+  uint16_t port = d.port();
+  // Waits for the next probe of the shared target to arrive: it stays open for 400 ms.
+  auto probeInFlight = [&] {
+    size_t seen = backends[0]->requests();
+    return backends[0]->waitForRequests(seen + 1, 5s) && backends[0]->openConnections() == 1;
+  };
+
+  // A reload that keeps every target: the new monitor's first probe meets the old one's.
+  ASSERT_TRUE(probeInFlight());
+  rewrite(d, config(false, "192.0.2.2"));
+  d.process().signal(SIGHUP);
+  ASSERT_TRUE(pollUntil([&] { return answerOf(port, "www.p.test.") == "192.0.2.2"; }, 5s))
+      << d.process().log();
+
+  // A reload that adds a target: the new monitor probes everything at once and then waits for
+  // the new target's first probe (400 ms), while the old monitor keeps probing the shared one.
+  ASSERT_TRUE(probeInFlight());
+  rewrite(d, config(true, "192.0.2.3"));
+  d.process().signal(SIGHUP);
+  ASSERT_TRUE(d.process().waitForLogLine("waiting for the first probes of 1 new target(s)", 5s))
+      << d.process().log();
+  ASSERT_TRUE(pollUntil([&] { return answerOf(port, "web.p.test.") == "192.0.2.20"; }, 5s))
+      << d.process().log();
+  // A few more intervals of the new monitor alone.
+  size_t seen = backends[0]->requests();
+  ASSERT_TRUE(backends[0]->waitForRequests(seen + 3, 10s));
+
+  EXPECT_EQ(backends[0]->mostOpenConnections(), 1u)
+      << "two probes of 127.0.0.66 were in flight at once\n"
+      << d.process().log();
+  EXPECT_EQ(backends[1]->mostOpenConnections(), 1u);
   EXPECT_EQ(d.process().stop(), 0);
 }
 
