@@ -57,6 +57,15 @@ uint64_t residentBytes() {
                 : 0;
 }
 
+std::string describeRrl(const config::RrlSettings& r) {
+  if (!r.enabled) return "off";
+  std::string out = "on: " + std::to_string(r.responses_per_second) + " responses/s per /" +
+                    std::to_string(r.ipv4_prefix) + " (IPv4) or /" + std::to_string(r.ipv6_prefix) +
+                    " (IPv6), slip " + std::to_string(r.slip);
+  if (!r.exempt.empty()) out += ", " + std::to_string(r.exempt.size()) + " exempt prefix(es)";
+  return out;
+}
+
 uint64_t monotonicUsec() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -375,6 +384,12 @@ void Daemon::applyReload(std::shared_ptr<Loaded> next) {
   // What applies now; listen, threads and tcp_* stay as bound.
   running_server_.edns_udp_size = next->config->server.edns_udp_size;
   running_server_.reload_timeout = next->config->server.reload_timeout;
+  if (!(running_server_.rrl == next->config->server.rrl)) {
+    // The serving threads pick the new settings up at their next datagram.
+    running_server_.rrl = next->config->server.rrl;
+    if (server_) server_->setRrl(serverOptions(running_server_).rrl);
+    spdlog::info("reload: response rate limiting {}", describeRrl(running_server_.rrl));
+  }
   spdlog::set_level(spdlog::level::from_str(next->config->log.level));
   control::setLogFormat(next->config->log.format);
   if (control_server_) {

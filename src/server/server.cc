@@ -192,6 +192,11 @@ Server::~Server() {
   stop();
 }
 
+void Server::setRrl(RrlConfig rrl) {
+  options_.rrl = rrl;
+  if (limiter_) limiter_->reconfigure(std::move(rrl));
+}
+
 void Server::start() {
   unsigned threads =
       options_.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : options_.threads;
@@ -199,7 +204,8 @@ void Server::start() {
   udp_threads_ = udp_threads;
   // UDP threads' counters first, then the TCP threads'; /metrics sums them all.
   stats_ = std::make_unique<QueryStats>(udp_threads + threads);
-  if (options_.rrl.enabled) limiter_ = std::make_unique<RateLimiter>(options_.rrl);
+  // Always there, off or on: a reload may turn rate limiting on (setRrl).
+  limiter_ = std::make_unique<RateLimiter>(options_.rrl);
   for (unsigned i = 0; i < threads; ++i) {
     workers_.push_back(std::make_unique<Worker>(holder_, stats_->thread(udp_threads + i)));
   }

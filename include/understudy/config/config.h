@@ -29,6 +29,8 @@ struct RrlSettings {
   unsigned ipv4_prefix = 24;
   unsigned ipv6_prefix = 56;
   std::vector<std::string> exempt;  // "10.0.0.0/8", "2001:db8::/32", validated
+
+  bool operator==(const RrlSettings&) const = default;
 };
 
 struct ServerConfig {

@@ -60,6 +60,9 @@ class Server {
   unsigned tcpConnections() const { return tcp_connections_.load(std::memory_order_relaxed); }
   uint64_t tcpAccepted() const { return tcp_accepted_.load(std::memory_order_relaxed); }
   uint64_t tcpRefused() const { return tcp_refused_.load(std::memory_order_relaxed); }
+  // New rate-limiting settings (a reload that changed `server.rrl`), effective from each UDP
+  // thread's next datagram; turning it on or off needs no restart.
+  void setRrl(RrlConfig rrl);
   // Responses dropped or slipped by rate limiting.
   uint64_t rateLimited() const { return limiter_ ? limiter_->limited() : 0; }
   // Safe to call from any thread once start() returned.
