@@ -8,6 +8,7 @@
 
 #include <unistd.h>
 #include <cstdio>
+#include <cstdlib>
 
 #include "understudy/control/log_format.h"
 #include "understudy/dns/name.h"
@@ -66,6 +67,19 @@ std::string describeRrl(const config::RrlSettings& r) {
   return out;
 }
 
+// Returns the free memory of this thread's malloc arena, and every free page of the others, to
+// the system. malloc_trim() alone is not enough on a worker thread: it gives back free pages
+// inside each arena but shrinks only the main arena's top, and a reload's loader frees its
+// records (hundreds of small blocks per name) into the top of the worker's own arena, where they
+// would stay resident (measured: 18 MiB for 200,000 names). Freeing a block of at least 64 KiB
+// is what makes glibc consolidate a thread arena and shrink its top (heap_trim).
+void releaseFreedHeap() {
+  static void* volatile nudge;  // volatile: the pair must not be optimised away
+  nudge = std::malloc(256 * 1024);
+  std::free(nudge);
+  malloc_trim(0);
+}
+
 uint64_t monotonicUsec() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -89,7 +103,7 @@ Loaded loadAll(const std::string& path, const char* yaml,
   // larger: strings and source locations per record) is not needed again. Give it back, and
   // return the freed heap to the system, so a big zone does not cost its size twice.
   for (auto& z : cfg->zones) std::vector<zone::Record>().swap(z.records);
-  malloc_trim(0);
+  releaseFreedHeap();
   if (freed) {
     // The zones are released by whoever drops the last snapshot: usually a serving thread, at its
     // next packet after a reload. Count that moment; the control thread trims the heap after it
@@ -143,6 +157,13 @@ void Daemon::notify(const std::string& state) const {
 }
 
 int Daemon::run() {
+  // Every block of 1 MiB or more gets a mapping of its own, so a zone's arrays go back to the
+  // system the moment the last snapshot using them is freed. glibc's default threshold is
+  // dynamic: after the first big free it climbs to 32 MiB, and from then on a reload's zone
+  // arrays come from the heap, where the replaced ones leave holes that stay resident (measured:
+  // a 1.3M-name zone, 193 MiB after a fresh start, 231 MiB after reloads even with the heap
+  // trimmed; 193 MiB with this). Setting it also turns the dynamic adjustment off.
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
   std::shared_ptr<Loaded> loaded;
   try {
     loaded = std::make_shared<Loaded>(loadAll(path_, embedded_yaml_, zones_freed_));

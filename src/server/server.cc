@@ -133,7 +133,7 @@ void nameThread(std::thread& thread, const char* kind, size_t index) {
 class Server::Worker {
  public:
   Worker(const zone::SnapshotHolder& holder, ThreadQueryStats& stats)
-      : reader_(holder), stats_(stats), guard_(io_.get_executor()) {}
+      : reader_(holder), stats_(stats), guard_(io_.get_executor()), refresh_(io_) {}
 
   // Binds one TCP acceptor on `address:port` (the port the UDP sockets got).
   void bind(const asio::ip::address& address, uint16_t port, const ServerOptions& options,
@@ -158,6 +158,7 @@ class Server::Worker {
 
   void run() {
     for (auto& t : tcp_) t->start();
+    refreshSnapshot();
     // Catch everything at the top of the thread: a bug costs a packet, not the daemon.
     while (true) {
       try {
@@ -171,6 +172,7 @@ class Server::Worker {
   void requestStop() {
     asio::post(io_, [this] {
       for (auto& t : tcp_) t->stop();
+      refresh_.cancel();
       guard_.reset();
     });
   }
@@ -178,10 +180,22 @@ class Server::Worker {
   void forceStop() { io_.stop(); }
 
  private:
+  // A TCP thread refreshes its snapshot only when it answers a query; an idle one would hold the
+  // snapshot a reload replaced (a whole zone set) for as long as no TCP query comes. Look once a
+  // second, as the UDP threads do when idle.
+  void refreshSnapshot() {
+    reader_.get();
+    refresh_.expires_after(UdpServer::kIdleWake);
+    refresh_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) refreshSnapshot();
+    });
+  }
+
   asio::io_context io_{1};
   zone::SnapshotHolder::Reader reader_;
   ThreadQueryStats& stats_;
   asio::executor_work_guard<asio::io_context::executor_type> guard_;
+  asio::steady_timer refresh_;
   std::vector<std::unique_ptr<TcpServer>> tcp_;
 };
 
