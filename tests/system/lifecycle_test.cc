@@ -348,6 +348,11 @@ size_t residentKiB(pid_t pid) {
 // and the start-up copy of the first configuration lived as long as the process. Here: 200,000
 // names (in one zone, then in 300), RSS after five reloads within 10% of a fresh start + 4 MiB.
 void expectRssBackAfterReloads(size_t zones, size_t names) {
+#if defined(__SANITIZE_ADDRESS__)
+  // ASan's allocator ignores mallopt and keeps freed memory in its quarantine on purpose: the
+  // resident size says nothing about glibc's heap there.
+  GTEST_SKIP() << "not under AddressSanitizer";
+#endif
   TempDir dir;
   std::string config = "server: { listen: [\"127.0.0.1:0\"], threads: 2 }\nzones:\n";
   for (size_t z = 0; z < zones; ++z) {
