@@ -59,7 +59,7 @@ zones:
   uint64_t generation = holder.generation();
   {
     testing::DescriptorsExhausted exhausted;
-    if (!exhausted.exhausted()) GTEST_SKIP() << "could not exhaust the descriptor table";
+    if (!exhausted.exhausted()) GTEST_SKIP() << exhausted.whyNot();
     runFor(1000ms);  // about ten probes, each with fall 1 a failover if it counted
   }
   const health::Tracker& tracker = monitor.tracker(0);

@@ -430,7 +430,7 @@ TEST_F(HttpProberTest, NoDescriptorLeftIsNotRunNotAFailure) {
   Result result;
   {
     testing::DescriptorsExhausted exhausted;
-    if (!exhausted.exhausted()) GTEST_SKIP() << "could not exhaust the descriptor table";
+    if (!exhausted.exhausted()) GTEST_SKIP() << exhausted.whyNot();
     result = probe(target(CheckType::kHttp, server.port()));
   }
   EXPECT_EQ(result.outcome.kind, OutcomeKind::kNotRun) << result.outcome.detail;

@@ -147,7 +147,7 @@ TEST_F(TcpProberTest, NoDescriptorLeftIsNotRunNotAFailure) {
   Result result;
   {
     testing::DescriptorsExhausted exhausted;
-    if (!exhausted.exhausted()) GTEST_SKIP() << "could not exhaust the descriptor table";
+    if (!exhausted.exhausted()) GTEST_SKIP() << exhausted.whyNot();
     result = probe(tcpTarget(listener.local_endpoint().port()));
   }
   EXPECT_EQ(result.outcome.kind, OutcomeKind::kNotRun);

@@ -17,6 +17,12 @@ namespace understudy::testing {
 class DescriptorsExhausted {
  public:
   DescriptorsExhausted() {
+#if defined(__SANITIZE_ADDRESS__)
+    // The sanitizer runtimes need descriptors of their own: UBSan's vptr check probes memory
+    // through a pipe, and without one it reports every virtual call as a bad object.
+    why_not_ = "the sanitizer runtimes need free descriptors";
+    return;
+#endif
     getrlimit(RLIMIT_NOFILE, &saved_);
     rlimit low = saved_;
     low.rlim_cur = std::min<rlim_t>(saved_.rlim_cur, 4096);
@@ -25,6 +31,7 @@ class DescriptorsExhausted {
       int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
       if (fd < 0) {
         exhausted_ = errno == EMFILE;
+        if (!exhausted_) why_not_ = "could not exhaust the descriptor table";
         break;
       }
       fds_.push_back(fd);
@@ -32,18 +39,24 @@ class DescriptorsExhausted {
   }
   ~DescriptorsExhausted() {
     for (int fd : fds_) ::close(fd);
-    setrlimit(RLIMIT_NOFILE, &saved_);
+    if (saved_.rlim_cur != 0) setrlimit(RLIMIT_NOFILE, &saved_);
   }
   DescriptorsExhausted(const DescriptorsExhausted&) = delete;
   DescriptorsExhausted& operator=(const DescriptorsExhausted&) = delete;
 
-  // False if the table could not be filled (the test should skip).
-  bool exhausted() const { return exhausted_; }
+  // False if the table could not be filled (the test should skip, saying whyNot()).
+  bool exhausted() const {
+    return exhausted_;
+  }
+  const char* whyNot() const {
+    return why_not_;
+  }
 
  private:
   rlimit saved_{};
   std::vector<int> fds_;
   bool exhausted_ = false;
+  const char* why_not_ = "";
 };
 
 }  // namespace understudy::testing
