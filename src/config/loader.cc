@@ -8,16 +8,17 @@
 #include <arpa/inet.h>
 #include <glob.h>
 #include <ldns/ldns.h>
+#include <unistd.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <cerrno>
+#include <cctype>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <initializer_list>
 #include <map>
 #include <memory>
@@ -29,7 +30,10 @@
 #include <utility>
 #include <vector>
 
+#include "understudy/common/bounded_file.h"
 #include "understudy/config/config.h"
+#include "understudy/config/host_name.h"
+#include "understudy/config/token_file.h"
 #include "understudy/dns/name.h"
 #include "understudy/zone/record.h"
 
@@ -195,6 +199,280 @@ std::string indexKey(const std::string& parent, size_t index) {
   return parent + "[" + std::to_string(index) + "]";
 }
 
+// ---- HTTP settings -----------------------------------------------------------------------------
+// Check and webhook settings end up in an HTTP request line or header. A CR or LF there would end
+// the line early and start another (a header the operator never wrote, or a request that fails
+// every probe after passing `check`), so they are refused when the config is loaded.
+
+// A character as it may be shown in a message: never raw, as a control character in a message
+// would itself break the log line it is written to.
+std::string describeChar(unsigned char c) {
+  switch (c) {
+    case '\r':
+      return "a CR (carriage return)";
+    case '\n':
+      return "an LF (line feed)";
+    case '\t':
+      return "a tab";
+    case '\0':
+      return "a NUL";
+    case ' ':
+      return "a space";
+    default:
+      break;
+  }
+  if (c < 0x20 || c == 0x7f) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out = "control character 0x";
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+    return out;
+  }
+  return std::string("'") + static_cast<char>(c) + "'";
+}
+
+// `text` with control characters escaped (\r, \n, \t, \xNN), for quoting in messages.
+std::string printable(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : text) {
+    if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c < 0x20 || c == 0x7f) {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+bool isControl(unsigned char c) {
+  return c < 0x20 || c == 0x7f;
+}
+
+// RFC 9110 §5.6.2: a header name is a token.
+bool isTokenChar(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
+}
+
+// The first character of `text` that `allowed` refuses, if any.
+template <typename Allowed>
+std::optional<unsigned char> firstRefused(std::string_view text, Allowed allowed) {
+  for (unsigned char c : text) {
+    if (!allowed(c)) return c;
+  }
+  return std::nullopt;
+}
+
+// An IPv6 address needs brackets to be told apart from its port: "::1:5353" is both port 5353 of
+// ::1 and the address ::1:5353 (port 53), and used to bind the second when the first was meant.
+// `text` has two colons or more and no brackets; says how to write what it could mean.
+std::string bracketsNeeded(const std::string& text, uint16_t default_port) {
+  unsigned char buf[16];
+  std::vector<std::string> meanings;
+  auto meaning = [](const std::string& written, const std::string& address,
+                    const std::string& port) {
+    std::string out = "'";
+    out += written;
+    out += "' (address ";
+    out += address;
+    out += ", port ";
+    out += port;
+    out += ')';
+    return out;
+  };
+  if (inet_pton(AF_INET6, text.c_str(), buf) == 1) {
+    meanings.push_back(meaning("[" + text + "]", text, std::to_string(default_port)));
+  }
+  const size_t colon = text.rfind(':');
+  const std::string head = text.substr(0, colon);
+  const std::string tail = text.substr(colon + 1);
+  auto port = parseUnsigned(tail);
+  if (port && *port <= 65535 && !head.empty() && inet_pton(AF_INET6, head.c_str(), buf) == 1) {
+    meanings.push_back(meaning("[" + head + "]:" + tail, head, tail));
+  }
+  std::string out = "an IPv6 address must be in brackets";
+  if (meanings.empty()) return out + ": '[address]:port'";
+  out += ": write ";
+  out += meanings[0];
+  if (meanings.size() > 1) {
+    out += ", or ";
+    out += meanings[1];
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<ListenAddress> parseListenAddress(std::string_view text_view, uint16_t default_port,
+                                                std::string* reason) {
+  const std::string text(text_view);
+  std::string host;
+  std::optional<std::string> port_text;
+  bool v6 = false;
+  if (!text.empty() && text[0] == '[') {
+    size_t close = text.find(']');
+    if (close == std::string::npos) {
+      *reason = "missing ']'";
+      return std::nullopt;
+    }
+    host = text.substr(1, close - 1);
+    std::string rest = text.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest[0] != ':') {
+        *reason = "unexpected text after ']'";
+        return std::nullopt;
+      }
+      port_text = rest.substr(1);
+    }
+    v6 = true;
+  } else if (std::count(text.begin(), text.end(), ':') >= 2) {
+    *reason = bracketsNeeded(text, default_port);
+    return std::nullopt;
+  } else if (size_t colon = text.find(':'); colon != std::string::npos) {
+    host = text.substr(0, colon);
+    port_text = text.substr(colon + 1);
+  } else {
+    host = text;
+  }
+
+  unsigned char buf[16];
+  char normalized[INET6_ADDRSTRLEN];
+  if (v6) {
+    if (inet_pton(AF_INET6, host.c_str(), buf) != 1) {
+      *reason = "'" + printable(host) + "' is not a numeric IPv6 address";
+      return std::nullopt;
+    }
+    inet_ntop(AF_INET6, buf, normalized, sizeof normalized);
+  } else {
+    if (inet_pton(AF_INET, host.c_str(), buf) != 1) {
+      *reason = "'" + printable(host) + "' is not a numeric IPv4 address";
+      return std::nullopt;
+    }
+    inet_ntop(AF_INET, buf, normalized, sizeof normalized);
+  }
+  ListenAddress out;
+  out.address = normalized;
+  out.port = default_port;
+  if (port_text) {
+    auto port = parseUnsigned(*port_text);
+    if (!port || *port > 65535) {
+      *reason = "invalid port '" + printable(*port_text) + "' (expected 0..65535)";
+      return std::nullopt;
+    }
+    out.port = static_cast<uint16_t>(*port);
+  }
+  return out;
+}
+
+namespace {
+
+// ---- YAML aliases ------------------------------------------------------------------------------
+
+// How many nodes the YAML aliases of one configuration (all its files together) may stand for.
+// yaml-cpp shares an aliased node instead of copying it, so parsing stays cheap, but the loader
+// walks every alias as if it were written out: nine levels of ten aliases ("billion laughs") turn
+// a page of YAML into 10^9 nodes, and a 35 KB file took 10 s and 1.4 GB. At the limit, the worst
+// case (each node an address in a `values` list: one record each) loads in about a second; a
+// shared record list of ten records can still be used by 2,500 zones.
+constexpr uint64_t kMaxAliasNodes = 250000;
+
+// Counts, in one pass over the parser's events and without building anything, how many nodes
+// each alias stands for: the size of the anchored node with the aliases inside it expanded.
+// Finds the alias that takes the total past the budget. Only the first document is looked at,
+// as YAML::Load reads only the first.
+class AliasCounter : public YAML::EventHandler {
+ public:
+  explicit AliasCounter(uint64_t budget) : budget_(budget) {}
+
+  uint64_t used() const { return used_; }
+  // The alias that went over the budget, and its name.
+  const std::optional<YAML::Mark>& over() const { return over_; }
+  const std::string& overName() const { return over_name_; }
+
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t anchor) override { leaf(anchor); }
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t anchor,
+                const std::string&) override {
+    leaf(anchor);
+  }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    uint64_t size = anchor < sizes_.size() ? sizes_[anchor] : 1;
+    used_ = saturatingAdd(used_, size);
+    if (used_ > budget_ && !over_) {
+      over_ = mark;
+      if (anchor < names_.size()) over_name_ = names_[anchor];
+    }
+    add(size);
+  }
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    open(anchor);
+  }
+  void OnSequenceEnd() override { close(); }
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    open(anchor);
+  }
+  void OnMapEnd() override { close(); }
+  void OnAnchor(const YAML::Mark&, const std::string& name) override { pending_name_ = name; }
+
+ private:
+  struct Open {
+    uint64_t size;
+    YAML::anchor_t anchor;
+  };
+  static uint64_t saturatingAdd(uint64_t a, uint64_t b) {
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+  }
+  void add(uint64_t size) {
+    if (!open_.empty()) open_.back().size = saturatingAdd(open_.back().size, size);
+  }
+  void remember(YAML::anchor_t anchor, uint64_t size) {
+    if (anchor == YAML::NullAnchor) return;
+    if (sizes_.size() <= anchor) {
+      sizes_.resize(anchor + 1, 1);
+      names_.resize(anchor + 1);
+    }
+    sizes_[anchor] = size;
+    names_[anchor] = std::move(pending_name_);
+    pending_name_.clear();
+  }
+  void leaf(YAML::anchor_t anchor) {
+    remember(anchor, 1);
+    add(1);
+  }
+  void open(YAML::anchor_t anchor) {
+    if (anchor != YAML::NullAnchor) remember(anchor, 1);  // the name, before the children's
+    open_.push_back(Open{1, anchor});
+  }
+  void close() {
+    if (open_.empty()) return;
+    Open done = open_.back();
+    open_.pop_back();
+    if (done.anchor != YAML::NullAnchor) sizes_[done.anchor] = done.size;
+    add(done.size);
+  }
+
+  uint64_t budget_;
+  uint64_t used_ = 0;
+  std::vector<Open> open_;
+  std::vector<uint64_t> sizes_;     // by anchor id: the nodes an alias of it stands for
+  std::vector<std::string> names_;  // by anchor id
+  std::string pending_name_;
+  std::optional<YAML::Mark> over_;
+  std::string over_name_;
+};
+
 // ---- the loader --------------------------------------------------------------------------------
 
 // The values of a YAML map by key, after the keys were checked against the allowed set.
@@ -226,7 +504,9 @@ class Loader {
     config.path = file_;
     YAML::Node root;
     try {
-      root = YAML::Load(std::string(yaml));
+      std::string text(yaml);
+      if (!withinAliasBudget(text)) throw ConfigError(std::move(errors_));
+      root = YAML::Load(text);
     } catch (const YAML::Exception& e) {
       throw ConfigError(Diagnostic{at(e.mark), "", e.msg});
     }
@@ -240,7 +520,13 @@ class Loader {
       error(at(e.mark), "", e.msg);
     }
     if (config.server.listen.empty() && !listen_given_) {
-      config.server.listen = {ListenAddress{"127.0.0.1", 53, {}}, ListenAddress{"::1", 53, {}}};
+      config.server.listen = {ListenAddress{"127.0.0.1", kDefaultDnsPort, {}},
+                              ListenAddress{"::1", kDefaultDnsPort, {}}};
+    }
+    if (error_count_ > errors_.size()) {
+      errors_.push_back(
+          Diagnostic{SourceLocation{file_, 0, 0}, "",
+                     std::to_string(error_count_ - errors_.size()) + " more errors not shown"});
     }
     if (!errors_.empty()) throw ConfigError(std::move(errors_));
     return config;
@@ -253,8 +539,39 @@ class Loader {
   }
   SourceLocation at(const YAML::Node& node) const { return at(node.Mark()); }
 
+  // Every error is counted; the first kMaxReportedDiagnostics are kept. A mistake repeated a
+  // million times (a record list shared by aliases, a generated file) is then one page, not a
+  // million lines and the memory to hold them.
   void error(SourceLocation where, std::string key, std::string message) {
+    ++error_count_;
+    if (errors_.size() >= kMaxReportedDiagnostics) return;
     errors_.push_back(Diagnostic{std::move(where), std::move(key), std::move(message)});
+  }
+
+  // False, with the error at the alias that went over, when the aliases of `text` and of the
+  // files read before it stand for more than kMaxAliasNodes nodes. Parse errors are left to
+  // YAML::Load, which reports the same ones.
+  bool withinAliasBudget(const std::string& text) {
+    // Without an anchor (&) there is nothing an alias (*) could name.
+    if (text.find('&') == std::string::npos || text.find('*') == std::string::npos) return true;
+    AliasCounter counter(kMaxAliasNodes - alias_nodes_);
+    try {
+      std::istringstream in(text);
+      YAML::Parser parser(in);
+      parser.HandleNextDocument(counter);
+    } catch (const YAML::Exception&) {
+      return true;
+    }
+    if (counter.over()) {
+      std::string alias =
+          counter.overName().empty() ? "an alias" : "alias '*" + counter.overName() + "'";
+      error(at(*counter.over()), "",
+            "YAML aliases stand for more than " + std::to_string(kMaxAliasNodes) + " nodes (" +
+                alias + " goes over the limit): write the data out, or share less of it");
+      return false;
+    }
+    alias_nodes_ += counter.used();
+    return true;
   }
   void error(const YAML::Node& node, std::string key, std::string message) {
     error(at(node), std::move(key), std::move(message));
@@ -447,18 +764,19 @@ class Loader {
           error(items[i], key, "'" + path + "' is included twice");
           continue;
         }
-        std::ifstream in(path, std::ios::binary);
-        if (!in) {
-          error(items[i], key, "cannot open included file '" + path + "': " + std::strerror(errno));
+        std::string problem;
+        auto text_read = readBoundedFile(path, file_kind::kInclude, &problem);
+        if (!text_read) {
+          error(items[i], key, problem);
           continue;
         }
-        std::ostringstream text_stream;
-        text_stream << in.rdbuf();
         Document doc{
             path, std::filesystem::path(path).parent_path().string(), YAML::Node(), canon, {}};
         if (doc.base_dir.empty()) doc.base_dir = ".";
         try {
-          doc.root = YAML::Load(text_stream.str());
+          switchTo(doc);
+          if (!withinAliasBudget(*text_read)) continue;
+          doc.root = YAML::Load(*text_read);
         } catch (const YAML::Exception& e) {
           switchTo(doc);
           error(at(e.mark), "", e.msg);
@@ -497,7 +815,9 @@ class Loader {
       switchTo(docs_[0]);
       if (auto server = docs_[0].top.get("server")) loadServer(*server, config.server);
       if (auto log = docs_[0].top.get("log")) loadLog(*log, config.log);
-      if (auto control = docs_[0].top.get("control")) loadControl(*control, config.control);
+      if (auto control = docs_[0].top.get("control")) {
+        loadControl(*control, config.control, config.warnings);
+      }
       if (auto notify = docs_[0].top.get("notify")) loadNotify(*notify, config.notify);
     }
     // Checks before pools before zones, across all files: each refers to the one before by name.
@@ -525,7 +845,7 @@ class Loader {
     if (!expectMap(node, key)) return;
     Fields f = fields(node, key,
                       {"listen", "threads", "tcp_idle_timeout", "tcp_max_connections",
-                       "edns_udp_size", "rrl", "reload_timeout"});
+                       "edns_udp_size", "rrl", "nsid", "version", "reload_timeout"});
     if (auto rrl = f.get("rrl")) loadRrl(*rrl, server.rrl);
     if (auto listen = f.get("listen")) loadListen(*listen, server.listen);
     if (auto threads = f.get("threads")) {
@@ -560,67 +880,41 @@ class Loader {
         server.edns_udp_size = static_cast<uint16_t>(*value);
       }
     }
+    if (auto nsid = f.get("nsid")) server.nsid = identity(*nsid, "server.nsid", true);
+    if (auto version = f.get("version"))
+      server.version = identity(*version, "server.version", false);
   }
 
-  // "127.0.0.1:5353", "[::1]:5353", "127.0.0.1", "::1", "[::1]"; numeric addresses only, so a
-  // config never depends on the resolver at start-up.
-  std::optional<ListenAddress> parseListen(const std::string& text, std::string* reason) {
-    std::string host;
-    std::optional<std::string> port_text;
-    bool v6 = false;
-    if (!text.empty() && text[0] == '[') {
-      size_t close = text.find(']');
-      if (close == std::string::npos) {
-        *reason = "missing ']'";
-        return std::nullopt;
+  // `server.nsid` / `server.version`: a short text sent as is (NSID option, CHAOS TXT); for the
+  // NSID the word `hostname` stands for this machine's host name, read once here. Empty: off.
+  std::string identity(const YAML::Node& node, const std::string& key, bool hostname_allowed) {
+    auto text = scalar(node, key);
+    if (!text) return {};
+    const bool from_host = hostname_allowed && *text == "hostname";
+    if (from_host) {
+      char name[256] = {};
+      if (gethostname(name, sizeof name - 1) != 0) {
+        error(node, key, std::string("cannot read the host name: ") + std::strerror(errno));
+        return {};
       }
-      host = text.substr(1, close - 1);
-      std::string rest = text.substr(close + 1);
-      if (!rest.empty()) {
-        if (rest[0] != ':') {
-          *reason = "unexpected text after ']'";
-          return std::nullopt;
-        }
-        port_text = rest.substr(1);
-      }
-      v6 = true;
-    } else if (std::count(text.begin(), text.end(), ':') >= 2) {
-      host = text;  // a bare IPv6 address; with a port it must be bracketed
-      v6 = true;
-    } else if (size_t colon = text.find(':'); colon != std::string::npos) {
-      host = text.substr(0, colon);
-      port_text = text.substr(colon + 1);
-    } else {
-      host = text;
+      text = name;
     }
-
-    unsigned char buf[16];
-    char normalized[INET6_ADDRSTRLEN];
-    if (v6) {
-      if (inet_pton(AF_INET6, host.c_str(), buf) != 1) {
-        *reason = "'" + host + "' is not a numeric IPv6 address" +
-                  (text[0] == '[' ? "" : " (write [address]:port to give a port)");
-        return std::nullopt;
+    if (text->size() > kMaxIdentityLength) {
+      // Built by append: GCC 12 at -O3 reports a false -Wrestrict for "x" + std::string&&.
+      std::string why = "too long: ";
+      why += std::to_string(text->size());
+      why += " octets (at most ";
+      why += std::to_string(kMaxIdentityLength);
+      why += ")";
+      if (from_host) {
+        why += ": the host name '";
+        why += *text;
+        why += "'; write the identity out instead";
       }
-      inet_ntop(AF_INET6, buf, normalized, sizeof normalized);
-    } else {
-      if (inet_pton(AF_INET, host.c_str(), buf) != 1) {
-        *reason = "'" + host + "' is not a numeric IPv4 address";
-        return std::nullopt;
-      }
-      inet_ntop(AF_INET, buf, normalized, sizeof normalized);
+      error(node, key, why);
+      return {};
     }
-    ListenAddress out;
-    out.address = normalized;
-    if (port_text) {
-      auto port = parseUnsigned(*port_text);
-      if (!port || *port > 65535) {
-        *reason = "invalid port '" + *port_text + "' (expected 0..65535)";
-        return std::nullopt;
-      }
-      out.port = static_cast<uint16_t>(*port);
-    }
-    return out;
+    return *text;
   }
 
   void loadListen(const YAML::Node& node, std::vector<ListenAddress>& listen) {
@@ -638,9 +932,9 @@ class Loader {
       auto text = scalar(item, item_key);
       if (!text) continue;
       std::string reason;
-      auto address = parseListen(*text, &reason);
+      auto address = parseListenAddress(*text, kDefaultDnsPort, &reason);
       if (!address) {
-        error(item, item_key, "invalid listen address '" + *text + "': " + reason);
+        error(item, item_key, "invalid listen address '" + printable(*text) + "': " + reason);
         continue;
       }
       address->where = at(item);
@@ -747,23 +1041,81 @@ class Loader {
     if (!expectMap(node, key)) return;
     for (const auto& h : node) {
       auto name = scalar(h.first, key);
-      auto value = scalar(h.second, name ? joinKey(key, *name) : key);
-      if (name && value) out.emplace_back(*name, *value);
+      const std::string value_key = name ? joinKey(key, printable(*name)) : key;
+      auto value = scalar(h.second, value_key);
+      if (!name || !value) continue;
+      if (name->empty()) {
+        error(h.first, key, "empty header name");
+        continue;
+      }
+      if (auto c = firstRefused(*name, isTokenChar)) {
+        error(h.first, key,
+              "invalid header name '" + printable(*name) + "': it contains " + describeChar(*c) +
+                  " (a name is letters, digits and !#$%&'*+-.^_`|~)");
+        continue;
+      }
+      // RFC 9110 §5.5: a field value is visible characters, spaces and tabs.
+      if (auto c =
+              firstRefused(*value, [](unsigned char c) { return c == '\t' || !isControl(c); })) {
+        error(h.second, value_key,
+              "header value contains " + describeChar(*c) +
+                  ": line breaks and control characters would end the header line");
+        continue;
+      }
+      out.emplace_back(*name, *value);
     }
   }
 
-  // control: { listen: "127.0.0.1:8053", token_file: /etc/understudy/control.token }
-  void loadControl(const YAML::Node& node, ControlConfig& control) {
+  // A check's `host`: the Host header, the TLS name and the URL's host, so a name or a numeric
+  // address and nothing else. "app.example.com/x" or "user@app" would probe another URL.
+  bool validHost(const YAML::Node& node, const std::string& key, const std::string& host) {
+    if (host.empty()) {
+      error(node, key, "empty host");
+      return false;
+    }
+    // '%' only as an IPv6 zone id ("fe80::1%eth0").
+    const bool v6 = host.find(':') != std::string::npos;
+    auto c = firstRefused(host, [v6](unsigned char c) {
+      return std::isalnum(c) || c == '-' || c == '.' || c == '_' || c >= 0x80 || c == ':' ||
+             (v6 && c == '%');
+    });
+    if (c) {
+      error(node, key,
+            "host '" + printable(host) + "' contains " + describeChar(*c) +
+                ": give the host name only (the port goes in 'port', the path in 'path')");
+      return false;
+    }
+    if (v6) {
+      // Only an IPv6 address has colons (a port goes in `port`); it may carry a zone id.
+      std::string address = host.substr(0, host.find('%'));
+      unsigned char buf[16];
+      if (inet_pton(AF_INET6, address.c_str(), buf) != 1) {
+        error(node, key,
+              "host '" + printable(host) +
+                  "' contains ':' but is not an IPv6 address: give the host name only (the port "
+                  "goes in 'port')");
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // control: { listen: "127.0.0.1:8053", token_file: /etc/understudy/control.token,
+  //            max_connections_per_client: 8, hostnames: [ns1.mgmt.example.net] }
+  void loadControl(const YAML::Node& node, ControlConfig& control,
+                   std::vector<Diagnostic>& warnings) {
     if (!expectMap(node, "control")) return;
-    Fields f = fields(node, "control", {"listen", "token_file"});
+    Fields f = fields(node, "control",
+                      {"listen", "token_file", "max_connections_per_client", "hostnames"});
     control.enabled = true;
     control.where = at(node);
     if (auto listen = f.get("listen")) {
       if (auto text = scalar(*listen, "control.listen")) {
         std::string reason;
-        auto address = parseListen(*text, &reason);
+        auto address = parseListenAddress(*text, kDefaultControlPort, &reason);
         if (!address) {
-          error(*listen, "control.listen", "invalid listen address '" + *text + "': " + reason);
+          error(*listen, "control.listen",
+                "invalid listen address '" + printable(*text) + "': " + reason);
         } else {
           control.address = address->address;
           control.port = address->port;
@@ -774,18 +1126,44 @@ class Loader {
       if (auto text = scalar(*token, "control.token_file")) {
         std::filesystem::path path(*text);
         if (path.is_relative()) path = std::filesystem::path(base_dir_) / path;
-        std::ifstream in(path);
-        std::string first;
-        if (!in) {
-          error(*token, "control.token_file",
-                "cannot open token file '" + path.string() + "': " + std::strerror(errno));
-        } else if (!std::getline(in, first) || first.size() < 16) {
-          error(*token, "control.token_file",
-                "token file '" + path.string() + "' must hold a token of at least 16 characters");
-        } else {
+        // The same rule, and the same mode check, as the daemon's: what `check` accepts starts.
+        std::string problem;
+        if (readTokenFile(path.string(), &problem)) {
           control.token_file = path.string();
+        } else {
+          error(*token, "control.token_file", problem);
         }
       }
+    }
+    if (auto max = f.get("max_connections_per_client")) {
+      // At most the endpoint's global cap of 64 connections (control::ServerLimits).
+      if (auto n = integer(*max, "control.max_connections_per_client", 1, 64)) {
+        control.max_connections_per_client = static_cast<unsigned>(*n);
+      }
+    }
+    if (auto names = f.get("hostnames")) {
+      if (expectList(*names, "control.hostnames")) {
+        for (size_t i = 0; i < names->size(); ++i) {
+          const std::string key = indexKey("control.hostnames", i);
+          auto text = scalar((*names)[i], key);
+          if (!text) continue;
+          std::string reason;
+          auto name = normalizeHostName(*text, &reason);
+          if (!name) {
+            error((*names)[i], key, "invalid host name '" + printable(*text) + "': " + reason);
+          } else {
+            control.hostnames.push_back(std::move(*name));
+          }
+        }
+      }
+    }
+    if (!isLoopbackAddress(control.address) && !f.given("token_file")) {
+      std::string where = ListenAddress{control.address, control.port, {}}.str();
+      warnings.emplace_back(at(f.get("listen") ? *f.get("listen") : node), "control.listen",
+                            "the control endpoint listens on " + where +
+                                ", beyond loopback, without a token_file: every host that can "
+                                "reach it reads /metrics, /status and /explain; keep it on "
+                                "loopback, or set token_file and let only trusted hosts connect");
     }
   }
 
@@ -803,11 +1181,19 @@ class Loader {
       bool ok = true;
       if (auto url = f.get("url")) {
         auto text = scalar(*url, joinKey(key, "url"));
-        if (text && (text->rfind("http://", 0) == 0 || text->rfind("https://", 0) == 0)) {
-          hook.url = *text;
-        } else if (text) {
+        auto refused =
+            text ? firstRefused(*text, [](unsigned char c) { return !isControl(c) && c != ' '; })
+                 : std::nullopt;
+        if (text && !(text->rfind("http://", 0) == 0 || text->rfind("https://", 0) == 0)) {
           error(*url, joinKey(key, "url"), "webhook url must start with http:// or https://");
           ok = false;
+        } else if (refused) {
+          error(*url, joinKey(key, "url"),
+                "webhook url contains " + describeChar(*refused) +
+                    ": percent-encode it (a space is %20)");
+          ok = false;
+        } else if (text) {
+          hook.url = *text;
         }
       } else {
         if (!f.given("url")) error(n, key, "missing required key 'url'");
@@ -924,13 +1310,9 @@ class Loader {
           } catch (const ConfigError& e) {
             for (const Diagnostic& d : e.diagnostics()) {
               if (d.where.line == 0) {
-                // Cannot open or read it: point at the file: key instead of nowhere, and name
-                // the path as resolved ("cannot open zone file 'x': No such file or directory").
-                std::string message = d.message;
-                size_t colon = message.find(": ");
-                if (colon == std::string::npos) colon = message.size();
-                message.insert(colon, " '" + path.string() + "'");
-                error(*file, key, message);
+                // Cannot open or read it: point at the file: key instead of nowhere (the message
+                // names the path as resolved).
+                error(*file, key, d.message);
               } else {
                 error(d.where, key, d.message);
               }
@@ -1226,7 +1608,7 @@ class Loader {
                 "tls_verify", "ca_file", "interval", "timeout", "rise", "fall"});
     health::CheckSpec c;
     c.name = name;
-    size_t errors_before = errors_.size();
+    size_t errors_before = error_count_;
     if (auto type = f.get("type")) {
       auto text = scalar(*type, joinKey(key, "type"));
       if (text && *text == "http") {
@@ -1264,8 +1646,20 @@ class Loader {
     if (http) {
       if (auto path = f.get("path")) {
         auto text = scalar(*path, joinKey(key, "path"));
+        // Spaces and control characters would break the request line; '#' starts a fragment,
+        // which is never sent, so the probe would ask for another path than the one written.
+        auto refused =
+            text ? firstRefused(
+                       *text, [](unsigned char c) { return !isControl(c) && c != ' ' && c != '#'; })
+                 : std::nullopt;
         if (text && (text->empty() || (*text)[0] != '/')) {
-          error(*path, joinKey(key, "path"), "path must start with '/': '" + *text + "'");
+          error(*path, joinKey(key, "path"),
+                "path must start with '/': '" + printable(*text) + "'");
+        } else if (refused) {
+          error(*path, joinKey(key, "path"),
+                "path '" + printable(*text) + "' contains " + describeChar(*refused) +
+                    (*refused == '#' ? ": a fragment is never sent to the server"
+                                     : ": percent-encode it (a space is %20)"));
         } else if (text) {
           c.path = *text;
         }
@@ -1279,7 +1673,8 @@ class Loader {
         }
       }
       if (auto host = f.get("host")) {
-        if (auto text = scalar(*host, joinKey(key, "host"))) c.host = *text;
+        auto text = scalar(*host, joinKey(key, "host"));
+        if (text && validHost(*host, joinKey(key, "host"), *text)) c.host = *text;
       }
       if (auto headers = f.get("headers"))
         loadHeaders(*headers, joinKey(key, "headers"), c.headers);
@@ -1295,11 +1690,12 @@ class Loader {
         if (auto text = scalar(*ca, joinKey(key, "ca_file"))) {
           std::filesystem::path path(*text);
           if (path.is_relative()) path = std::filesystem::path(base_dir_) / path;
-          std::ifstream probe(path);
-          if (!probe) {
-            error(*ca, joinKey(key, "ca_file"),
-                  "cannot open CA file '" + path.string() + "': " + std::strerror(errno));
-          }
+          // Read now, within the CA limit: a FIFO, a device or an oversized file fails the load
+          // here, not in the TLS library, which reads this path for HTTPS probes on the health
+          // thread. Once per file and load, however many checks share it.
+          auto [checked, first] = ca_files_checked_.try_emplace(path.string());
+          if (first) readBoundedFile(path.string(), file_kind::kCa, &checked->second);
+          if (!checked->second.empty()) error(*ca, joinKey(key, "ca_file"), checked->second);
           c.ca_file = path.string();
         }
       }
@@ -1333,7 +1729,7 @@ class Loader {
     if (auto fall = f.get("fall")) {
       if (auto v = integer(*fall, joinKey(key, "fall"), 1, 100)) c.fall = static_cast<unsigned>(*v);
     }
-    if (errors_.size() != errors_before) return std::nullopt;
+    if (error_count_ != errors_before) return std::nullopt;
     return c;
   }
 
@@ -1388,7 +1784,7 @@ class Loader {
     pool.name = name;
     pool.where = at(node);
     pool.key = key;
-    size_t errors_before = errors_.size();
+    size_t errors_before = error_count_;
     if (auto policy = f.get("policy")) {
       auto text = scalar(*policy, joinKey(key, "policy"));
       if (text && *text == "priority") {
@@ -1468,7 +1864,7 @@ class Loader {
       }
       pool.endpoints.push_back(std::move(endpoint));
     }
-    if (errors_.size() != errors_before) return std::nullopt;
+    if (error_count_ != errors_before) return std::nullopt;
     return pool;
   }
 
@@ -1594,7 +1990,10 @@ class Loader {
   std::vector<Document> docs_;
   std::map<std::string, SourceLocation> zones_seen_;  // lowercased origin -> first definition
   bool listen_given_ = false;
-  std::vector<Diagnostic> errors_;
+  std::vector<Diagnostic> errors_;  // the first kMaxReportedDiagnostics
+  size_t error_count_ = 0;          // all of them
+  uint64_t alias_nodes_ = 0;        // what the aliases of the files read so far stand for
+  std::map<std::string, std::string> ca_files_checked_;  // path -> problem ("" = none)
 };
 
 }  // namespace
@@ -1618,20 +2017,12 @@ Config loadString(std::string_view yaml, const std::string& name, const std::str
 }
 
 Config loadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw ConfigError(Diagnostic{
-        {path, 0, 0}, "", std::string("cannot open config file: ") + std::strerror(errno)});
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) {
-    throw ConfigError(Diagnostic{
-        {path, 0, 0}, "", std::string("cannot read config file: ") + std::strerror(errno)});
-  }
+  std::string problem;
+  auto text = readBoundedFile(path, file_kind::kConfig, &problem);
+  if (!text) throw ConfigError(Diagnostic{{path, 0, 0}, "", problem});
   std::string base_dir = std::filesystem::path(path).parent_path().string();
   if (base_dir.empty()) base_dir = ".";
-  return loadString(text.str(), path, base_dir);
+  return loadString(*text, path, base_dir);
 }
 
 }  // namespace understudy::config

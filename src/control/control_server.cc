@@ -4,12 +4,17 @@
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/beast/http/status.hpp>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
+#include <string_view>
 
 #include "http_session.h"
 #include "token.h"
 
 namespace understudy::control {
+
+namespace http = boost::beast::http;
 
 namespace {
 
@@ -18,11 +23,45 @@ std::string listenText(const std::string& address, uint16_t port) {
   return host + ":" + std::to_string(port);
 }
 
+// Answers a connection over a cap and closes it. The connection is fresh, so its send buffer is
+// empty and one non-blocking write of a short answer never waits: the accept loop does not stall.
+// A plain close would leave Prometheus or curl with "connection reset" and no reason.
+void refuseConnection(boost::asio::ip::tcp::socket& socket, http::status status,
+                      const std::string& message) {
+  std::string body = nlohmann::json{{"error", message}}.dump() + "\n";
+  std::string text = "HTTP/1.1 ";
+  text += std::to_string(static_cast<unsigned>(status));
+  text += " ";
+  auto reason = http::obsolete_reason(status);
+  text.append(reason.data(), reason.size());
+  text +=
+      "\r\nContent-Type: application/json\r\nCache-Control: no-store\r\nRetry-After: 1\r\n"
+      "Connection: close\r\nContent-Length: ";
+  text += std::to_string(body.size());
+  text += "\r\n\r\n";
+  text += body;
+  boost::system::error_code ec;
+  socket.non_blocking(true, ec);
+  socket.write_some(boost::asio::buffer(text), ec);
+  socket.shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
+  // What the client sent already (a request, at most a few KiB) is read and dropped, so that the
+  // close is a FIN and the answer is not lost to a reset. Bounded: a client that keeps sending
+  // gets the reset.
+  char drain[4096];
+  for (int i = 0; i < 4 && socket.read_some(boost::asio::buffer(drain), ec) > 0; ++i) {
+  }
+  socket.close(ec);
+}
+
 }  // namespace
 
 ControlServer::ControlServer(boost::asio::io_context& io, Sources& sources,
                              const config::ControlConfig& config, ServerLimits limits)
-    : io_(io), config_(config), acceptor_(io), core_(std::make_shared<Core>(sources, limits)) {}
+    : io_(io),
+      config_(config),
+      acceptor_(io),
+      report_timer_(io),
+      core_(std::make_shared<Core>(sources, limits, config.max_connections_per_client)) {}
 
 ControlServer::~ControlServer() {
   stop();
@@ -48,7 +87,15 @@ void ControlServer::start() {
   if (acceptor_.set_option(boost::asio::socket_base::reuse_address(true), ec)) fail("configure");
   if (acceptor_.bind(endpoint, ec)) fail("listen on");
   if (acceptor_.listen(boost::asio::socket_base::max_listen_connections, ec)) fail("listen on");
+  core_->router.setHostCheck(
+      HostCheck(config_.address, acceptor_.local_endpoint(ec).port(), config_.hostnames));
+  if (core_->limits.local_clients_by_user && !core_->loopback.available()) {
+    spdlog::info(
+        "control: socket diagnostics (AF_NETLINK) unavailable: local clients are told apart by "
+        "address only for control.max_connections_per_client");
+  }
   doAccept();
+  doReport();
 }
 
 void ControlServer::stop() {
@@ -56,7 +103,9 @@ void ControlServer::stop() {
   core_->stopped = true;
   boost::system::error_code ec;
   acceptor_.close(ec);
+  report_timer_.cancel();
   for (HttpSession* session : core_->sessions) session->close();
+  core_->stats.report(ControlStats::Clock::now(), true);  // nothing counted goes unlogged
 }
 
 std::string ControlServer::boundAddress() const {
@@ -79,13 +128,51 @@ void ControlServer::doAccept() {
       });
       return;
     }
+    boost::system::error_code remote_ec, local_ec;
+    auto remote = socket.remote_endpoint(remote_ec);
+    auto local = socket.local_endpoint(local_ec);
+    if (remote_ec || local_ec) {
+      socket.close(ec);  // gone already
+      return doAccept();
+    }
+    Peer peer =
+        peerOf(remote, core->limits.local_clients_by_user ? core->loopback.uid(local, remote)
+                                                          : std::nullopt);
+    auto open = core->per_client.find(peer.client);
     if (core->sessions.size() >= core->limits.max_connections) {
-      spdlog::debug("control: {} connections open, closing a new one", core->sessions.size());
-      socket.close(ec);
+      std::string message = std::to_string(core->sessions.size());
+      message += " connections are open, the endpoint's limit";
+      refuseConnection(socket, http::status::service_unavailable, message);
+      core->stats.refuse(Refusal::kGlobal, peer.client,
+                         "refused a connection from " + peer.text + ": " + message);
+    } else if (open != core->per_client.end() && open->second >= core->max_connections_per_client) {
+      std::string message = std::to_string(open->second);
+      message += " connections from ";
+      message += peer.client;
+      message += " are open (control.max_connections_per_client)";
+      refuseConnection(socket, http::status::too_many_requests, message);
+      core->stats.refuse(Refusal::kPerClient, peer.client,
+                         "refused a connection from " + peer.text + ": " + message);
     } else {
-      std::make_shared<HttpSession>(std::move(socket), core)->start();
+      // Whatever a new connection throws (out of memory for its buffer, say) costs that
+      // connection; the listener is re-armed below either way, or the endpoint would go deaf.
+      try {
+        std::make_shared<HttpSession>(std::move(socket), std::move(peer), core)->start();
+      } catch (const std::exception& e) {
+        spdlog::error("control: cannot serve a new connection: {}", e.what());
+      }
     }
     doAccept();
+  });
+}
+
+// Refusals held back by ControlStats are reported once per interval.
+void ControlServer::doReport() {
+  report_timer_.expires_after(core_->limits.report_interval);
+  report_timer_.async_wait([this, core = core_](boost::system::error_code ec) {
+    if (ec || core->stopped) return;  // `this` may be gone: touch nothing but `core`
+    core->stats.report();
+    doReport();
   });
 }
 
@@ -93,6 +180,13 @@ void ControlServer::reconfigure(const config::ControlConfig& next) {
   if (!next.enabled || next.address != config_.address || next.port != config_.port) {
     spdlog::warn("reload: control settings (listen) changed; they take effect at the next restart");
   }
+  // Connections already open stay; the new cap applies to the next ones.
+  core_->max_connections_per_client = next.max_connections_per_client;
+  config_.max_connections_per_client = next.max_connections_per_client;
+  config_.hostnames = next.hostnames;
+  boost::system::error_code ec;
+  core_->router.setHostCheck(
+      HostCheck(config_.address, acceptor_.local_endpoint(ec).port(), config_.hostnames));
   if (next.token_file.empty()) {
     if (!config_.token_file.empty())
       spdlog::warn("reload: control mutations disabled (no token_file)");

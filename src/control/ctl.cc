@@ -19,6 +19,8 @@
 #include "duration.h"
 #include "router.h"
 #include "token.h"
+#include "understudy/common/bounded_file.h"
+#include "understudy/config/config.h"
 
 namespace understudy::control {
 
@@ -32,7 +34,8 @@ constexpr const char* kDefaultUrl = "http://127.0.0.1:8053";
 struct Target {
   std::string host;  // without brackets
   std::string port;
-  std::string base;  // "http://127.0.0.1:8053", for messages
+  std::string authority;  // "127.0.0.1:8053", "[::1]:8053": the Host header
+  std::string base;       // "http://127.0.0.1:8053", for messages
 };
 
 std::optional<Target> parseUrl(const std::string& url, std::string* error) {
@@ -64,8 +67,11 @@ std::optional<Target> parseUrl(const std::string& url, std::string* error) {
     *error = "invalid URL " + url;
     return std::nullopt;
   }
-  t.base = "http://" + (t.host.find(':') != std::string::npos ? "[" + t.host + "]" : t.host) + ":" +
-           t.port;
+  t.authority = t.host.find(':') != std::string::npos ? "[" + t.host + "]" : t.host;
+  t.authority += ":";
+  t.authority += t.port;
+  t.base = "http://";
+  t.base += t.authority;
   return t;
 }
 
@@ -82,7 +88,14 @@ bool readConfig(const CtlOptions& o, std::string* url, std::string* token_file,
     return true;  // the defaults
   }
   try {
-    YAML::Node root = YAML::LoadFile(o.config_path);
+    // The same limits as the daemon's: a FIFO or a device named here must not hang ctl.
+    std::string problem;
+    auto text = readBoundedFile(o.config_path, file_kind::kConfig, &problem);
+    if (!text) {
+      *error = problem;
+      return false;
+    }
+    YAML::Node root = YAML::Load(*text);
     YAML::Node control = root["control"];
     if (!control || !control.IsMap()) {
       *url_problem =
@@ -90,15 +103,21 @@ bool readConfig(const CtlOptions& o, std::string* url, std::string* token_file,
       return true;
     }
     if (control["listen"]) {
-      std::string listen = control["listen"].as<std::string>();
+      // The daemon's own parser, so both read the same address and the same default port.
+      auto address = config::parseListenAddress(control["listen"].as<std::string>(),
+                                                config::kDefaultControlPort, &problem);
+      if (!address) {
+        *error = o.config_path + ": control.listen: " + problem;
+        return false;
+      }
       // A wildcard listener is reached on loopback.
-      if (listen.starts_with("0.0.0.0:")) listen = "127.0.0.1:" + listen.substr(8);
-      if (listen.starts_with("[::]:")) listen = "[::1]:" + listen.substr(5);
-      if (listen.ends_with(":0")) {
+      if (address->address == "0.0.0.0") address->address = "127.0.0.1";
+      if (address->address == "::") address->address = "::1";
+      if (address->port == 0) {
         *url_problem =
             o.config_path + ": control.listen has port 0 (chosen at start-up); use --url";
       } else {
-        *url = "http://" + listen;
+        *url = "http://" + address->str();
       }
     }
     if (control["token_file"]) {
@@ -129,7 +148,9 @@ std::optional<Reply> exchange(const Target& t, http::verb method, const std::str
     stream.expires_after(std::chrono::milliseconds(timeout_ms));
     stream.connect(resolver.resolve(t.host, t.port));
     Request req{method, target, 11};
-    req.set(http::field::host, t.host);
+    // RFC 9110 §7.2: host and port as in the URL, an IPv6 address in brackets. The endpoint
+    // answers 421 to a Host that is not its own (DNS rebinding).
+    req.set(http::field::host, t.authority);
     req.set(http::field::user_agent, "understudy-ctl");
     if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
     req.prepare_payload();
@@ -198,6 +219,25 @@ std::string shortTime(const std::string& rfc3339) {
   return t;
 }
 
+// Overrides on endpoints a reload removed: shown so they are not forgotten (`ctl clear` ends
+// them).
+void printOrphans(std::FILE* out, const Json& status) {
+  const Json orphans = status.value("orphaned_overrides", Json::array());
+  if (orphans.empty()) return;
+  std::vector<std::vector<std::string>> rows = {{"POOL", "ENDPOINT", "OVERRIDE"}};
+  for (const auto& o : orphans) {
+    std::string expires = str(o, "expires");
+    std::string what = str(o, "kind");
+    what += " until ";
+    what += expires == "-" ? std::string("cleared") : shortTime(expires);
+    rows.push_back({str(o, "pool"), str(o, "endpoint"), what});
+  }
+  std::fprintf(out,
+               "\noverrides on endpoints no longer in the configuration (ctl clear POOL "
+               "ENDPOINT ends them):\n");
+  printTable(out, rows);
+}
+
 void printStatus(std::FILE* out, const Json& status) {
   const Json reloads = status.value("reloads", Json::object());
   std::fprintf(out, "understudy %s, serial %s, generation %s, reloads ok %s / failed %s\n\n",
@@ -234,11 +274,13 @@ void printStatus(std::FILE* out, const Json& status) {
   }
   if (endpoints.size() == 1) {
     std::fprintf(out, "no pools configured\n");
+    printOrphans(out, status);
     return;
   }
   printTable(out, endpoints);
   std::fprintf(out, "\n");
   printTable(out, records);
+  printOrphans(out, status);
 }
 
 void printExplain(std::FILE* out, const Json& e) {
@@ -307,7 +349,9 @@ int runCtl(const CtlOptions& o, std::FILE* out, std::FILE* err) {
   std::string token;
   if (method == http::verb::post) {
     if (!token_file.empty()) {
-      auto t = readTokenFile(token_file, &error);
+      // The same rule as the daemon's, so what ctl sends is what the daemon compares; the mode
+      // is the daemon's to check (--token-file may be a client's own copy).
+      auto t = readTokenFile(token_file, &error, false);
       if (!t) return fail(error);
       token = *t;
     }

@@ -12,29 +12,53 @@ namespace understudy::control {
 namespace beast = boost::beast;
 namespace http = boost::beast::http;
 
-namespace {
-
-std::string endpointText(const boost::asio::ip::tcp::endpoint& ep) {
+Peer peerOf(const boost::asio::ip::tcp::endpoint& ep, std::optional<uint32_t> uid) {
   auto a = ep.address();
-  std::string host = a.is_v6() ? "[" + a.to_string() + "]" : a.to_string();
-  return host + ":" + std::to_string(ep.port());
+  // An IPv4 client of a dual-stack listener is the same client as on an IPv4 listener.
+  if (a.is_v6() && a.to_v6().is_v4_mapped()) {
+    a = boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, a.to_v6());
+  }
+  Peer peer;
+  peer.client = a.to_string();
+  peer.text = a.is_v6() ? "[" + peer.client + "]" : peer.client;
+  peer.text += ":" + std::to_string(ep.port());
+  if (uid) {
+    // A local user is one client whichever loopback address it connects from (127.0.0.2,
+    // 127.0.0.3, ... would otherwise each get a cap of their own).
+    peer.client = "local uid " + std::to_string(*uid);
+    peer.text += " (uid " + std::to_string(*uid) + ")";
+  }
+  return peer;
 }
 
-}  // namespace
+Response HttpSession::internalError(const Request& request, std::string_view what) const {
+  spdlog::error("control: {} {} from {} failed: {}", std::string(request.method_string()),
+                std::string(request.target()), peer_.text, what);
+  Response response{http::status::internal_server_error, request.version()};
+  response.set(http::field::server, "understudy");
+  response.set(http::field::content_type, "application/json");
+  response.set(http::field::cache_control, "no-store");
+  response.body() = nlohmann::json{{"error", "internal error"}}.dump() + "\n";
+  response.prepare_payload();
+  return response;
+}
 
-HttpSession::HttpSession(boost::asio::ip::tcp::socket socket,
+HttpSession::HttpSession(boost::asio::ip::tcp::socket socket, Peer peer,
                          std::shared_ptr<ControlServer::Core> core)
     : stream_(std::move(socket)),
       buffer_(core->limits.max_header + core->limits.max_body + 4096),
+      peer_(std::move(peer)),
       core_(std::move(core)) {
-  boost::system::error_code ec;
-  auto remote = stream_.socket().remote_endpoint(ec);
-  peer_ = ec ? std::string("unknown peer") : endpointText(remote);
   core_->sessions.insert(this);
+  ++core_->per_client[peer_.client];
+  core_->stats.opened();
 }
 
 HttpSession::~HttpSession() {
   core_->sessions.erase(this);
+  auto it = core_->per_client.find(peer_.client);
+  if (it != core_->per_client.end() && --it->second == 0) core_->per_client.erase(it);
+  core_->stats.closed();
 }
 
 void HttpSession::close() {
@@ -43,18 +67,60 @@ void HttpSession::close() {
   stream_.socket().close(ec);
 }
 
-void HttpSession::doRead() {
+void HttpSession::doWaitForRequest() {
+  if (buffer_.size() > 0) return doReadHeader();  // pipelined: the next request is here already
+  stream_.expires_after(core_->limits.idle_timeout);
+  stream_.async_read_some(buffer_.prepare(1024),
+                          [self = shared_from_this()](beast::error_code ec, size_t bytes) {
+                            self->onWaitForRequest(ec, bytes);
+                          });
+}
+
+void HttpSession::onWaitForRequest(beast::error_code ec, size_t bytes) {
+  if (core_->stopped) return;
+  if (ec) {
+    // An idle keep-alive connection closed by either side is normal, not a refusal.
+    if (ec == beast::error::timeout) {
+      spdlog::debug("control: closing idle connection from {}", peer_.text);
+    }
+    return;
+  }
+  buffer_.commit(bytes);
+  doReadHeader();
+}
+
+void HttpSession::doReadHeader() {
   parser_.emplace();
   parser_->body_limit(core_->limits.max_body);
   parser_->header_limit(static_cast<uint32_t>(core_->limits.max_header));
-  stream_.expires_after(core_->limits.timeout);
-  http::async_read(stream_, buffer_, *parser_,
-                   [self = shared_from_this()](beast::error_code ec, size_t) { self->onRead(ec); });
+  // One deadline for the whole header, however it trickles in (slowloris).
+  stream_.expires_after(core_->limits.header_timeout);
+  http::async_read_header(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](beast::error_code ec, size_t) { self->onReadHeader(ec); });
 }
 
-void HttpSession::onRead(beast::error_code ec) {
+void HttpSession::onReadHeader(beast::error_code ec) {
   if (core_->stopped) return;
-  if (ec == http::error::end_of_stream) return shutdown();
+  if (ec) return readFailed(ec, "request header", core_->limits.header_timeout);
+  if (parser_->is_done()) return respond();
+  stream_.expires_after(core_->limits.timeout);
+  http::async_read(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](beast::error_code ec, size_t) { self->onReadBody(ec); });
+}
+
+void HttpSession::onReadBody(beast::error_code ec) {
+  if (core_->stopped) return;
+  if (ec) return readFailed(ec, "request body", core_->limits.timeout);
+  respond();
+}
+
+void HttpSession::readFailed(beast::error_code ec, const char* what,
+                             std::chrono::milliseconds deadline) {
+  if (ec == http::error::end_of_stream) {
+    return shutdown();
+  }
   if (ec == http::error::body_limit || ec == http::error::header_limit ||
       ec == http::error::buffer_overflow) {
     // The request is not read to its end: answer, then close rather than resynchronise.
@@ -66,32 +132,42 @@ void HttpSession::onRead(beast::error_code ec) {
     res.prepare_payload();
     return doWrite(std::move(res), true);
   }
-  if (ec == beast::error::timeout || ec == boost::asio::error::operation_aborted ||
-      ec == boost::asio::error::connection_reset || ec == boost::asio::error::eof) {
+  if (ec == beast::error::timeout) {
+    std::string message = "closed the connection from ";
+    message += peer_.text;
+    message += ": ";
+    message += what;
+    message += " not received within ";
+    message += std::to_string(deadline.count());
+    message += " ms";
+    core_->stats.refuse(Refusal::kTimeout, peer_.client, message);
     return;  // the stream closes when the last handler lets go of the session
   }
-  if (ec) {
-    Response res{http::status::bad_request, 11};
-    res.set(http::field::content_type, "application/json");
-    res.body() = nlohmann::json{{"error", "malformed request: " + ec.message()}}.dump() + "\n";
-    res.prepare_payload();
-    return doWrite(std::move(res), true);
+  if (ec == boost::asio::error::operation_aborted || ec == boost::asio::error::connection_reset ||
+      ec == boost::asio::error::eof) {
+    return;
   }
+  Response res{http::status::bad_request, 11};
+  res.set(http::field::content_type, "application/json");
+  res.body() = nlohmann::json{{"error", "malformed request: " + ec.message()}}.dump() + "\n";
+  res.prepare_payload();
+  doWrite(std::move(res), true);
+}
+
+void HttpSession::respond() {
   Request request = parser_->release();
   Response response;
+  // A bug in a route (or in what it reads) costs this response, never the control thread: the
+  // client gets a 500, the log says which request failed, and the connection keeps serving.
   try {
     response = core_->router.handle(request, peer_);
   } catch (const std::exception& e) {
-    // A bug in a route costs this response, never the control thread.
-    spdlog::error("control: {} {} from {} failed: {}", std::string(request.method_string()),
-                  std::string(request.target()), peer_, e.what());
-    response = Response{http::status::internal_server_error, request.version()};
-    response.set(http::field::content_type, "application/json");
-    response.body() = nlohmann::json{{"error", "internal error"}}.dump() + "\n";
-    response.prepare_payload();
+    response = internalError(request, e.what());
+  } catch (...) {
+    response = internalError(request, "a non-standard exception");
   }
   spdlog::debug("control: {} {} from {} -> {}", std::string(request.method_string()),
-                std::string(request.target()), peer_, response.result_int());
+                std::string(request.target()), peer_.text, response.result_int());
   ++served_;
   bool close_after = !request.keep_alive() || served_ >= core_->limits.max_requests_per_connection;
   response.keep_alive(!close_after);
@@ -109,9 +185,18 @@ void HttpSession::doWrite(Response response, bool close_after) {
 }
 
 void HttpSession::onWrite(bool close_after, beast::error_code ec) {
-  if (core_->stopped || ec) return;
+  if (core_->stopped) return;
+  if (ec == beast::error::timeout) {
+    std::string message = "closed the connection from ";
+    message += peer_.text;
+    message += ": response not read within ";
+    message += std::to_string(core_->limits.timeout.count());
+    message += " ms";
+    core_->stats.refuse(Refusal::kTimeout, peer_.client, message);
+  }
+  if (ec) return;
   if (close_after) return shutdown();
-  doRead();
+  doWaitForRequest();
 }
 
 void HttpSession::shutdown() {

@@ -1,10 +1,12 @@
 #include "metrics.h"
 
+#include <algorithm>
 #include <chrono>
 #include <iterator>
 #include <map>
 #include <string>
 
+#include "control_stats.h"
 #include "prometheus.h"
 #include "understudy/health/tracker.h"
 #include "understudy/version.h"
@@ -52,6 +54,26 @@ void serverMetrics(Exposition& x, const server::Server* server) {
            "DNS TCP connections closed at once because tcp_max_connections were open.",
            MetricType::kCounter);
   x.sample({}, server ? server->tcpRefused() : 0);
+  x.family("understudy_udp_receive_buffer_bytes",
+           "Receive buffer of a UDP listen address's sockets as the kernel reports it (twice the "
+           "usable size on Linux); below 4194304 the 2 MiB asked for is not in place.",
+           MetricType::kGauge);
+  if (server) {
+    for (const auto& b : server->bound()) {
+      if (b.protocol == "udp") {
+        x.sample({{"listen", b.address}}, static_cast<uint64_t>(std::max(b.receive_buffer, 0)));
+      }
+    }
+  }
+  x.family("understudy_tcp_accept_errors_total",
+           "Failed accepts on the DNS TCP listeners, by cause (emfile: the process is out of "
+           "descriptors, enfile: the system is, nomem: kernel memory); each pauses accepting.",
+           MetricType::kCounter);
+  for (size_t k = 0; k < server::kAcceptErrorKinds; ++k) {
+    auto kind = static_cast<server::AcceptError>(k);
+    x.sample({{"reason", server::acceptErrorName(kind)}},
+             server ? server->tcpAcceptErrors(kind) : 0);
+  }
 }
 
 void endpointMetrics(Exposition& x, const failover::Monitor& monitor) {
@@ -78,6 +100,18 @@ void endpointMetrics(Exposition& x, const failover::Monitor& monitor) {
     x.sample({{"pool", e.pool},
               {"endpoint", e.address},
               {"kind", failover::overrideName(e.override->kind)}},
+             uint64_t{1});
+  }
+
+  x.family("understudy_endpoint_override_orphaned",
+           "1 while an override is kept on an endpoint that a reload removed from the "
+           "configuration (it expires or is cleared as usual, and applies again if the endpoint "
+           "returns).",
+           MetricType::kGauge);
+  for (const auto& o : monitor.orphanedOverrides()) {
+    x.sample({{"pool", o.pool},
+              {"endpoint", o.address},
+              {"kind", failover::overrideName(o.override.kind)}},
              uint64_t{1});
   }
 
@@ -154,7 +188,7 @@ void poolMetrics(Exposition& x, const failover::Monitor& monitor) {
 
 }  // namespace
 
-std::string renderMetrics(Sources& sources) {
+std::string renderMetrics(Sources& sources, const ControlStats* control) {
   Exposition x;
   x.family("understudy_build_info", "understudy build; the value is always 1.", MetricType::kGauge);
   x.sample({{"version", UNDERSTUDY_VERSION}}, uint64_t{1});
@@ -189,6 +223,7 @@ std::string renderMetrics(Sources& sources) {
       x.sample({{"url", url}, {"result", "dropped"}}, hook.dropped);
     }
   }
+  if (control) control->writeMetrics(x);
   return x.text();
 }
 

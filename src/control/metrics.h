@@ -7,6 +7,9 @@
 
 namespace understudy::control {
 
-std::string renderMetrics(Sources& sources);
+class ControlStats;
+
+// `control`: the endpoint's own counters (understudy_control_*), when it is the one asking.
+std::string renderMetrics(Sources& sources, const ControlStats* control = nullptr);
 
 }  // namespace understudy::control

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "control_stats.h"
 #include "duration.h"
 #include "metrics.h"
 #include "prometheus.h"
@@ -110,13 +111,42 @@ std::optional<std::string> percentDecode(std::string_view text, bool plus_is_spa
   return out;
 }
 
-Response Router::handle(const Request& req, const std::string& peer) {
+Response Router::handle(const Request& req, const Peer& peer) {
   std::string_view target(req.target().data(), req.target().size());
   size_t q = target.find('?');
   std::string path(target.substr(0, q));
   std::string query(q == std::string_view::npos ? std::string_view() : target.substr(q + 1));
   const bool get = req.method() == http::verb::get;
   const bool post = req.method() == http::verb::post;
+
+  // Before any route (DNS rebinding): a page reached through a rebound name reads nothing.
+  // RFC 9112 §3.2: a request with no Host (HTTP/1.1) or more than one gets 400. HTTP/1.0 needs
+  // none, and a request without one cannot come from a browser, whose requests all carry one.
+  if (size_t hosts = req.count(http::field::host); hosts > 1) {
+    return error(req, http::status::bad_request, "more than one Host header");
+  } else if (hosts == 0 && req.version() >= 11) {
+    return error(req, http::status::bad_request, "missing Host header");
+  } else if (hosts == 1) {
+    auto value = req[http::field::host];
+    std::string_view host(value.data(), value.size());
+    if (auto why = host_check_.misdirected(host)) {
+      std::string detail = *why;
+      detail += " ('";
+      detail += printableHeader(host);
+      detail += "')";
+      std::string message = "421 for ";
+      message += std::string_view(req.method_string().data(), req.method_string().size());
+      message += " ";
+      message += printableHeader(target);
+      message += " from ";
+      message += peer.text;
+      message += ": ";
+      message += detail;
+      stats_.refuse(Refusal::kHost, peer.client, message);
+      detail += ": use the endpoint's own address, or add the name to control.hostnames";
+      return error(req, http::status::misdirected_request, std::move(detail));
+    }
+  }
 
   auto method_not_allowed = [&](const char* allow) {
     Response res = error(req, http::status::method_not_allowed,
@@ -129,7 +159,7 @@ Response Router::handle(const Request& req, const std::string& peer) {
   if (path == "/metrics" || path == "/status" || path == "/explain") {
     if (!get) return method_not_allowed("GET");
     if (path == "/metrics") {
-      res = make(req, http::status::ok, renderMetrics(sources_), Exposition::kContentType);
+      res = make(req, http::status::ok, renderMetrics(sources_, &stats_), Exposition::kContentType);
     } else if (path == "/status") {
       res = json(req, http::status::ok, statusJson(sources_));
     } else {
@@ -155,12 +185,17 @@ Response Router::handle(const Request& req, const std::string& peer) {
   return res;
 }
 
-Response Router::mutate(const Request& req, const std::string& peer, const std::string& path,
+Response Router::mutate(const Request& req, const Peer& peer, const std::string& path,
                         const std::string& query) {
-  const std::string what = std::string(req.method_string()) + " " + std::string(req.target());
+  std::string what(req.method_string());
+  what += " ";
+  what += std::string_view(req.target().data(), req.target().size());
+  // Refusals are logged once per interval and client address with a count (ControlStats): a
+  // client cannot fill the disk with 401 lines.
   if (!token_) {
-    spdlog::warn("control: refused {} from {}: mutations disabled (no control.token_file)", what,
-                 peer);
+    stats_.refuse(
+        Refusal::kUnauthorized, peer.client,
+        "refused " + what + " from " + peer.text + ": mutations disabled (no control.token_file)");
     return error(req, http::status::forbidden, "mutations disabled: set control.token_file");
   }
   auto header = req.find(http::field::authorization);
@@ -169,15 +204,17 @@ Response Router::mutate(const Request& req, const std::string& peer, const std::
     presented = bearerToken(std::string_view(header->value().data(), header->value().size()));
   }
   if (!presented || !tokensEqual(*presented, *token_)) {
-    spdlog::warn("control: 401 for {} from {}: {} bearer token", what, peer,
-                 presented ? "wrong" : "missing");
-    Response res = error(req, http::status::unauthorized,
-                         presented ? "wrong bearer token" : "missing bearer token");
+    const char* why = header == req.end() ? "missing bearer token"
+                      : presented         ? "wrong bearer token"
+                                          : "malformed Authorization (expected: Bearer TOKEN)";
+    stats_.refuse(Refusal::kUnauthorized, peer.client,
+                  "401 for " + what + " from " + peer.text + ": " + why);
+    Response res = error(req, http::status::unauthorized, why);
     res.set(http::field::www_authenticate, "Bearer realm=\"understudy\"");
     return res;
   }
   // Who asked; the Monitor logs what changed, with the same WARN level.
-  spdlog::warn("control: {} from {}", what, peer);
+  spdlog::warn("control: {} from {}", what, peer.text);
 
   if (path == "/reload") {
     if (!query.empty()) return error(req, http::status::bad_request, "/reload takes no parameters");
@@ -228,10 +265,19 @@ Response Router::setOverride(const Request& req, const std::string& pool,
 
   failover::Monitor* monitor = sources_.monitor();
   if (!monitor) return error(req, http::status::service_unavailable, "not running");
+  // An override on an endpoint a reload removed can still be cleared (only cleared).
+  bool orphaned = false;
+  if (!kind) {
+    for (const auto& o : monitor->orphanedOverrides()) {
+      orphaned = orphaned || (o.pool == pool && o.address == endpoint);
+    }
+  }
   const config::PoolConfig* p = monitor->config().findPool(pool);
-  if (!p) return error(req, http::status::not_found, "no pool '" + pool + "'");
-  bool found = false;
-  for (const auto& e : p->endpoints) found = found || e.address == endpoint;
+  if (!p && !orphaned) return error(req, http::status::not_found, "no pool '" + pool + "'");
+  bool found = orphaned;
+  if (p) {
+    for (const auto& e : p->endpoints) found = found || e.address == endpoint;
+  }
   if (!found) {
     return error(req, http::status::not_found, "pool '" + pool + "' has no endpoint " + endpoint);
   }

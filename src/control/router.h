@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "host_check.h"
 #include "understudy/control/sources.h"
 
 namespace understudy::control {
@@ -16,24 +17,39 @@ namespace understudy::control {
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
 using Response = boost::beast::http::response<boost::beast::http::string_body>;
 
+class ControlStats;
+
+// Who sent a request.
+struct Peer {
+  // Who counts as one client for the per-client limit and the log reports: the address, or for
+  // a client on this host the user that owns its socket ("local uid 1000"), so that local users
+  // who all connect from 127.0.0.1 are told apart, and one local user is one client whichever
+  // loopback address it uses (LoopbackPeers).
+  std::string client;
+  std::string text;  // "127.0.0.1:41234", "[::1]:41234 (uid 0)": for log lines
+};
+
 class Router {
  public:
-  explicit Router(Sources& sources) : sources_(sources) {}
+  Router(Sources& sources, ControlStats& stats) : sources_(sources), stats_(stats) {}
 
   // The bearer token for mutations; nullopt = mutations disabled (403).
   void setToken(std::optional<std::string> token) { token_ = std::move(token); }
+  // Which Host headers name this endpoint (DNS rebinding); until set, none do.
+  void setHostCheck(HostCheck check) { host_check_ = std::move(check); }
 
-  // `peer` is "127.0.0.1:41234", for logs.
-  Response handle(const Request& request, const std::string& peer);
+  Response handle(const Request& request, const Peer& peer);
 
  private:
-  Response mutate(const Request& request, const std::string& peer, const std::string& path,
+  Response mutate(const Request& request, const Peer& peer, const std::string& path,
                   const std::string& query);
   Response setOverride(const Request& request, const std::string& pool, const std::string& endpoint,
                        const std::string& action, const std::string& query);
 
   Sources& sources_;
+  ControlStats& stats_;
   std::optional<std::string> token_;
+  HostCheck host_check_;
 };
 
 // Percent-decoding of a path segment or query value ("%3A" -> ":", and "+" -> " " in queries).

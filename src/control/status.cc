@@ -104,7 +104,16 @@ nlohmann::ordered_json statusJson(Sources& sources) {
   ReloadCounts reloads = sources.reloads();
   j["reloads"] = {{"ok", reloads.ok}, {"failed", reloads.failed}};
   j["pools"] = Json::array();
+  j["orphaned_overrides"] = Json::array();
   if (!monitor) return j;
+  // Overrides on endpoints a reload removed: kept until they expire or are cleared.
+  for (const auto& o : monitor->orphanedOverrides()) {
+    j["orphaned_overrides"].push_back({{"pool", o.pool},
+                                       {"endpoint", o.address},
+                                       {"kind", failover::overrideName(o.override.kind)},
+                                       {"since", rfc3339(o.override.since)},
+                                       {"expires", timeOrNull(o.override.expires)}});
+  }
   auto endpoints = monitor->endpoints();
   auto records = monitor->records();
   for (const auto& pool : monitor->config().pools) {

@@ -1,22 +1,8 @@
 #include "token.h"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
+#include "understudy/config/token_file.h"
 
 namespace understudy::control {
-
-namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
-}  // namespace
 
 bool tokensEqual(std::string_view a, std::string_view b) noexcept {
   // volatile keeps the compiler from turning the loop back into an early-exit compare.
@@ -30,34 +16,28 @@ bool tokensEqual(std::string_view a, std::string_view b) noexcept {
   return diff == 0;
 }
 
-std::optional<std::string> readTokenFile(const std::string& path, std::string* error) {
-  std::ifstream in(path);
-  if (!in) {
-    if (error) *error = "cannot open token file '" + path + "': " + std::strerror(errno);
-    return std::nullopt;
-  }
-  std::string line;
-  std::getline(in, line);
-  std::string_view token = trim(line);
-  if (token.empty()) {
-    if (error) *error = "token file '" + path + "' has an empty first line";
-    return std::nullopt;
-  }
-  return std::string(token);
+std::optional<std::string> readTokenFile(const std::string& path, std::string* error,
+                                         bool check_mode) {
+  return config::readTokenFile(path, error, check_mode);
 }
 
 std::optional<std::string_view> bearerToken(std::string_view authorization) {
-  authorization = trim(authorization);
+  auto ows = [](char c) { return c == ' ' || c == '\t'; };
+  while (!authorization.empty() && ows(authorization.front())) authorization.remove_prefix(1);
+  while (!authorization.empty() && ows(authorization.back())) authorization.remove_suffix(1);
   constexpr std::string_view kScheme = "bearer";
-  if (authorization.size() <= kScheme.size()) return std::nullopt;
+  if (authorization.size() <= kScheme.size() + 1) return std::nullopt;
   for (size_t i = 0; i < kScheme.size(); ++i) {
     char c = authorization[i];
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
     if (c != kScheme[i]) return std::nullopt;
   }
   if (authorization[kScheme.size()] != ' ') return std::nullopt;
-  std::string_view token = trim(authorization.substr(kScheme.size() + 1));
-  if (token.empty()) return std::nullopt;
+  std::string_view token = authorization.substr(kScheme.size() + 1);
+  for (char c : token) {
+    auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f) return std::nullopt;
+  }
   return token;
 }
 

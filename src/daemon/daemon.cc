@@ -10,7 +10,9 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "open_files_limit.h"
 #include "understudy/control/log_format.h"
+#include "understudy/control/run_loop.h"
 #include "understudy/dns/name.h"
 #include "understudy/version.h"
 #include "understudy/zone/compile.h"
@@ -92,8 +94,7 @@ Loaded loadAll(const std::string& path, const char* yaml,
   Loaded out;
   auto cfg = std::make_shared<config::Config>(yaml ? config::loadString(yaml, "<demo config>")
                                                    : config::loadFile(path));
-  zone::ServingOptions options;
-  options.edns_udp_size = cfg->server.edns_udp_size;
+  zone::ServingOptions options = config::servingOptions(cfg->server);
   std::vector<Diagnostic> warnings;
   out.snapshot = zone::compile(cfg->zones, options, &warnings);
   out.warnings = cfg->warnings;
@@ -175,6 +176,7 @@ int Daemon::run() {
   control::setLogFormat(loaded->config->log.format);
   for (const auto& w : loaded->warnings) spdlog::warn("config: {}", w.str());
   spdlog::info("understudy {} starting with {}", UNDERSTUDY_VERSION, source());
+  checkOpenFilesLimit(*loaded->config);
 
   prober_ = std::make_unique<health::AsioProber>(control_);
   shared_prober_ = std::make_unique<health::SharedProber>(*prober_);
@@ -227,8 +229,8 @@ int Daemon::run() {
   dispatch(Event::kStarted);
   if (control_.stopped()) control_.restart();
   // Everything from here on (reloads, stop, drain) is driven by dispatch(); the loop ends when
-  // the lifecycle reaches kStopped.
-  control_.run();
+  // the lifecycle reaches kStopped. A handler that throws is logged and the loop goes on.
+  control::runCatchingExceptions(control_, "control");
 
   notifier_.reset();
   spdlog::info("stopped");

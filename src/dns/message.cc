@@ -59,9 +59,11 @@ bool parseOpt(const uint8_t* msg, size_t rdata, size_t rdlen, uint16_t rclass, u
   size_t end = rdata + rdlen;
   while (pos < end) {
     if (pos + 4 > end) return false;
+    uint16_t code = readU16(msg + pos);
     uint16_t optlen = readU16(msg + pos + 2);
     pos += 4;
     if (pos + optlen > end) return false;
+    if (code == kEdnsOptionNsid) q.edns_nsid = true;
     pos += optlen;  // unknown options are ignored (§6.1.2)
   }
   return true;
@@ -106,6 +108,7 @@ ParseStatus parseQuery(std::span<const uint8_t> packet, Query& q) noexcept {
   const size_t len = packet.size();
   q.qname_len = 0;
   q.has_edns = false;
+  q.edns_nsid = false;
   q.has_tsig = false;
   if (len < kHeaderSize) return ParseStatus::kDrop;
   q.header.id = readU16(msg);

@@ -191,17 +191,19 @@ bool MessageWriter::writeRecord(Section section, std::string_view owner, uint16_
   return true;
 }
 
-bool MessageWriter::writeOpt(uint16_t udp_size, uint8_t ext_rcode, uint8_t version,
-                             bool do_bit) noexcept {
-  if (size_ + 11 > limit_) return false;  // the reservation for OPT is what makes this fit
+bool MessageWriter::writeOpt(uint16_t udp_size, uint8_t ext_rcode, uint8_t version, bool do_bit,
+                             std::string_view options) noexcept {
+  // The reservation for OPT is what makes this fit.
+  if (options.size() > 0xffff || size_ + 11 + options.size() > limit_) return false;
   uint8_t* p = buf_ + size_;
   p[0] = 0;  // root owner
   writeU16(p + 1, rrtype::kOpt);
   writeU16(p + 3, udp_size);
   uint32_t ttl = (uint32_t{ext_rcode} << 24) | (uint32_t{version} << 16) | (do_bit ? 0x8000u : 0u);
   writeU32(p + 5, ttl);
-  writeU16(p + 9, 0);
-  size_ += 11;
+  writeU16(p + 9, static_cast<uint16_t>(options.size()));
+  if (!options.empty()) std::memcpy(p + 11, options.data(), options.size());
+  size_ += 11 + options.size();
   ++counts_[static_cast<int>(Section::kAdditional)];
   return true;
 }

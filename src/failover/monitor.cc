@@ -116,7 +116,58 @@ size_t Monitor::adoptStateFrom(const Monitor& old) {
   serial_ = old.serial_;
   transitions_ = old.transitions_;
   pool_stats_ = old.pool_stats_;
+  logOrphanedOverrides(old);
   return fresh;
+}
+
+// Once per reload: which overrides this configuration orphans (kept, listed, expiring as set)
+// and which orphans it takes back.
+void Monitor::logOrphanedOverrides(const Monitor& old) const {
+  auto describe = [](const OrphanedOverride& o) {
+    std::string text = overrideName(o.override.kind);
+    text += " on ";
+    text += o.pool;
+    text += "/";
+    text += o.address;
+    text += " until ";
+    text += o.override.expires ? clockTime(*o.override.expires) : std::string("cleared");
+    return text;
+  };
+  auto orphans = orphanedOverrides();
+  if (!orphans.empty()) {
+    std::string list;
+    for (const auto& o : orphans) {
+      if (!list.empty()) list += ", ";
+      list += describe(o);
+    }
+    spdlog::warn(
+        "reload: {} override(s) on endpoints no longer in the configuration are kept until they "
+        "expire or are cleared (ctl clear POOL ENDPOINT), and apply again if the endpoint comes "
+        "back: {}",
+        orphans.size(), list);
+  }
+  for (const auto& o : old.orphanedOverrides()) {
+    if (overrides_->find(o.pool, o.address) == nullptr) continue;
+    bool still = false;
+    for (const auto& n : orphans) still = still || (n.pool == o.pool && n.address == o.address);
+    if (!still) {
+      spdlog::warn("reload: {}/{} is back in the configuration; its override applies again: {}",
+                   o.pool, o.address, describe(o));
+    }
+  }
+}
+
+std::vector<OrphanedOverride> Monitor::orphanedOverrides() const {
+  std::vector<OrphanedOverride> out;
+  for (const auto& [key, o] : overrides_->all()) {
+    const config::PoolConfig* pool = config_->findPool(key.first);
+    bool found = false;
+    if (pool) {
+      for (const auto& e : pool->endpoints) found = found || e.address == key.second;
+    }
+    if (!found) out.push_back(OrphanedOverride{key.first, key.second, o});
+  }
+  return out;
 }
 
 std::chrono::milliseconds Monitor::longestTimeout() const {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string_view>
 
 #include "understudy/dns/message.h"
 #include "understudy/dns/name.h"
@@ -99,6 +100,15 @@ class Resolver {
         break;
       }
       if (!node) {
+        // RFC 6672 §2.2: a name strictly below a DNAME owner is redirected. Nothing exists below
+        // a DNAME (compile refuses it), so the closest encloser is the DNAME's owner.
+        if (const Rrset* dname = snapshot_.resolve(closest->find(rrtype::kDname))) {
+          std::string_view target;
+          if (!dnameAnswer(*zone, *closest, *dname, name.output, &target, &result)) break;
+          if (qtype == rrtype::kCname) break;  // the synthesized CNAME answers the question
+          if (!follow(target, step, name, zone)) break;
+          continue;
+        }
         if (closest->wildcard) {
           node = closest->wildcard;  // RFC 4592 §3.3.1: the source of synthesis
         } else {
@@ -129,15 +139,7 @@ class Resolver {
         break;
       }
       if (!answerRrset(*zone, name.output, *cname)) break;
-      if (step + 1 >= kMaxCnameChain) break;
-      std::string_view target = cname->rdatas.front();
-      name.set(target);
-      // A loop ends here: a name already answered in this message is not followed again.
-      if (seen(name.key())) break;
-      remember(name.key());
-      const Zone* next = snapshot_.findZone(name.key());
-      if (!next) break;  // target outside our zones: the resolver continues from here
-      zone = next;
+      if (!follow(cname->rdatas.front(), step, name, zone)) break;
     }
     writeAdditional();
     return result;
@@ -147,6 +149,53 @@ class Resolver {
   bool tc() const { return tc_; }
 
  private:
+  // Moves `name` to the next link of a chain; false when the chain ends here.
+  bool follow(std::string_view target, int step, LookupName& name, const Zone*& zone) {
+    if (step + 1 >= kMaxCnameChain) return false;
+    name.set(target);
+    // A loop ends here: a name already answered in this message is not followed again.
+    if (seen(name.key())) return false;
+    remember(name.key());
+    const Zone* next = snapshot_.findZone(name.key());
+    if (!next) return false;  // target outside our zones: the resolver continues from here
+    zone = next;
+    return true;
+  }
+
+  // RFC 6672 §3.1 (server algorithm, step 3.c): the DNAME, then a CNAME from `qname` to the
+  // name with the DNAME's owner replaced by its target, with the DNAME's TTL; `*target` is that
+  // name. False when the answer ends here: truncation, or YXDOMAIN (`*rcode`, RFC 6672 §2.2)
+  // when the new name would exceed 255 octets.
+  bool dnameAnswer(const Zone& zone, const Node& owner, const Rrset& dname, std::string_view qname,
+                   std::string_view* target, uint8_t* rcode) {
+    if (dname.rdatas.empty()) return false;
+    // A chain through the same DNAME twice carries it once (Knot does the same).
+    bool written = false;
+    for (size_t i = 0; i < dnames_len_; ++i) written = written || dnames_[i] == &dname;
+    if (!written) {
+      if (!answerRrset(zone, owner.owner, dname)) return false;
+      if (dnames_len_ < kMaxCnameChain) dnames_[dnames_len_++] = &dname;
+    }
+    const std::string_view replacement = dname.rdatas.front();
+    const size_t prefix = qname.size() - owner.owner.size();  // the labels below the owner
+    if (prefix + replacement.size() > dns::kMaxNameLength) {
+      *rcode = rcode::kYxDomain;
+      return false;
+    }
+    // Two buffers in turn: `qname` itself may be the previous synthesis.
+    uint8_t* out = synthesized_[next_synthesized_];
+    next_synthesized_ ^= 1;
+    std::memcpy(out, qname.data(), prefix);  // as asked: the client's case for the question
+    std::memcpy(out + prefix, replacement.data(), replacement.size());
+    *target = view(out, prefix + replacement.size());
+    if (!w_.writeRecord(Section::kAnswer, qname, rrtype::kCname, dns::rrclass::kIn, dname.ttl,
+                        *target)) {
+      tc_ = true;
+      return false;
+    }
+    return true;
+  }
+
   bool answerRrset(const Zone& zone, std::string_view owner, const Rrset& rrset) {
     MessageWriter::Mark m = w_.mark();
     for (const auto& rdata : rrset.rdatas) {
@@ -270,6 +319,10 @@ class Resolver {
   bool tc_ = false;
   Target targets_list_[kMaxAdditionalTargets];
   size_t targets_ = 0;
+  const Rrset* dnames_[kMaxCnameChain];
+  size_t dnames_len_ = 0;
+  uint8_t synthesized_[2][dns::kMaxNameLength];
+  int next_synthesized_ = 0;
   uint8_t chain_[kMaxCnameChain][dns::kMaxNameLength];
   size_t chain_sizes_[kMaxCnameChain];
   size_t chain_len_ = 0;
@@ -283,8 +336,34 @@ size_t udpLimit(const dns::Query& q, const zone::ServingOptions& options) {
   return std::min(client, ours);
 }
 
+// RFC 4892 §2: CHAOS TXT id.server. (and BIND's hostname.bind.) names the instance that
+// answered, version.server. (version.bind.) its version; each only when configured, otherwise
+// REFUSED like any other CHAOS query. TTL 0: an identity must never come from a cache.
+uint8_t chaosAnswer(const dns::Query& q, const zone::ServingOptions& options,
+                    MessageWriter& w) noexcept {
+  using namespace std::string_view_literals;
+  if (q.qtype != rrtype::kTxt) return rcode::kRefused;
+  const std::string_view name = view(q.qname_lower, q.qname_len);
+  std::string_view txt;
+  if (name == "\2id\6server\0"sv || name == "\10hostname\4bind\0"sv) {
+    txt = options.identity_txt;
+  } else if (name == "\7version\6server\0"sv || name == "\7version\4bind\0"sv) {
+    txt = options.version_txt;
+  }
+  if (txt.empty()) return rcode::kRefused;
+  uint16_t f = w.flags() | flag::kAa;
+  // At most 129 octets of RDATA after a short question: it always fits in 512.
+  if (!w.writeRecord(Section::kAnswer, view(q.qname, q.qname_len), rrtype::kTxt, dns::rrclass::kCh,
+                     0, txt)) {
+    f |= flag::kTc;
+  }
+  w.setFlags(f);
+  return rcode::kNoError;
+}
+
+// `*ext_rcode` receives the upper bits of the rcode (RFC 6891 §6.1.3), sent in the OPT.
 size_t answerImpl(std::span<const uint8_t> request, const zone::Snapshot* snapshot,
-                  Transport transport, std::span<uint8_t> out) noexcept {
+                  Transport transport, std::span<uint8_t> out, uint8_t* ext_rcode) noexcept {
   try {
     dns::Query q;
     dns::ParseStatus status = dns::parseQuery(request, q);
@@ -298,10 +377,13 @@ size_t answerImpl(std::span<const uint8_t> request, const zone::Snapshot* snapsh
     uint16_t flags = flag::kQr | (q.header.flags & (flag::kOpcodeMask | flag::kRd | flag::kCd));
     w.setHeader(q.header.id, flags);
 
+    // RFC 5001 §2.2: the NSID goes only to a client that asked for it, when one is configured.
+    const std::string_view nsid =
+        q.has_edns && q.edns_nsid ? std::string_view(options.nsid_option) : std::string_view();
     auto finishWith = [&](uint8_t rc) {
       if (q.qname_len) w.writeQuestion(q.qname, q.qname_len, q.qtype, q.qclass);
       w.setRcode(rc);
-      if (q.has_edns) w.writeOpt(options.edns_udp_size, 0, 0, q.edns_do);
+      if (q.has_edns) w.writeOpt(options.edns_udp_size, 0, 0, q.edns_do, nsid);
       return w.finish();
     };
     if (status == dns::ParseStatus::kNotImp) return finishWith(rcode::kNotImp);
@@ -309,13 +391,15 @@ size_t answerImpl(std::span<const uint8_t> request, const zone::Snapshot* snapsh
 
     if (!w.writeQuestion(q.qname, q.qname_len, q.qtype, q.qclass))
       return finishWith(rcode::kFormErr);
-    constexpr size_t kOptSize = 11;
-    if (q.has_edns) w.reserve(kOptSize);
-    auto done = [&](uint8_t rc, uint8_t ext_rcode = 0) {
+    const size_t opt_size = 11 + nsid.size();
+    if (q.has_edns) w.reserve(opt_size);
+    auto done = [&](uint8_t rc, uint8_t ext = 0) {
       w.setRcode(rc);
       if (q.has_edns) {
-        w.release(kOptSize);
-        w.writeOpt(options.edns_udp_size, ext_rcode, 0, q.edns_do);
+        w.release(opt_size);
+        // Not with BADVERS: the options of an EDNS version we do not speak are not ours to read.
+        w.writeOpt(options.edns_udp_size, ext, 0, q.edns_do, ext ? std::string_view() : nsid);
+        *ext_rcode = ext;
       }
       return w.finish();
     };
@@ -325,6 +409,7 @@ size_t answerImpl(std::span<const uint8_t> request, const zone::Snapshot* snapsh
       return done(rcode::kBadVers & 0xf, rcode::kBadVers >> 4);
     }
     if (q.has_tsig) return done(rcode::kNotAuth);  // RFC 8945 §5.2.1: no such key here
+    if (q.qclass == dns::rrclass::kCh) return done(chaosAnswer(q, options, w));
     // QCLASS * matches every class (RFC 1035 §3.2.5); IN is the only one we hold, as in Knot.
     if (q.qclass != dns::rrclass::kIn && q.qclass != dns::rrclass::kAny) {
       return done(rcode::kRefused);
@@ -360,21 +445,18 @@ size_t answerImpl(std::span<const uint8_t> request, const zone::Snapshot* snapsh
 
 size_t answer(std::span<const uint8_t> request, const zone::Snapshot* snapshot, Transport transport,
               std::span<uint8_t> out, AnswerInfo* info) noexcept {
-  size_t n = answerImpl(request, snapshot, transport, out);
+  uint8_t ext_rcode = 0;
+  size_t n = answerImpl(request, snapshot, transport, out, &ext_rcode);
   if (info && n >= dns::kHeaderSize) {
-    // Read back from the response itself: one place decides, the counters cannot disagree.
-    info->rcode = out[3] & 0xf;
+    // Read back from the response itself (the extended bits from where the OPT was written):
+    // one place decides, the counters cannot disagree.
+    info->rcode = static_cast<uint16_t>((out[3] & 0xf) | (ext_rcode << 4));
     info->truncated = (out[2] & 0x02) != 0;
     info->qtype = 0;
     if (dns::readU16(out.data() + 4) == 1) {
       size_t pos = dns::kHeaderSize;
       while (pos < n && out[pos] != 0 && out[pos] < 64) pos += 1 + out[pos];
       if (pos + 5 <= n) info->qtype = dns::readU16(out.data() + pos + 1);
-    }
-    // An extended rcode lives in the OPT record, always the last one we write (RFC 6891 §6.1.3).
-    if (n >= dns::kHeaderSize + 11 && dns::readU16(out.data() + 10) > 0 && out[n - 11] == 0 &&
-        dns::readU16(out.data() + n - 10) == dns::rrtype::kOpt) {
-      info->rcode = static_cast<uint16_t>(info->rcode | (out[n - 6] << 4));
     }
   }
   return n;

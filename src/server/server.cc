@@ -7,9 +7,12 @@
 
 #include <utility>  // Boost 1.74 Asio uses std::exchange without including it
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <boost/asio.hpp>
 #include <csignal>
+#include <fstream>
 #include <optional>
 #include <stdexcept>
 
@@ -75,10 +78,46 @@ void ensureNotTaken(const asio::ip::address& address, uint16_t port) {
     bindFailed("bind TCP", address, port, ec);
 }
 
+// SO_RCVBUF is capped at net.core.rmem_max (208 KiB by default), far below the 2 MiB a burst
+// needs; SO_RCVBUFFORCE is not capped but needs CAP_NET_ADMIN. Try it, fall back to the capped
+// request, and return what the kernel granted (as getsockopt reports it: doubled, on Linux).
+int setReceiveBuffer(int fd, int bytes) {
+  if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) != 0) {
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+  }
+  int granted = 0;
+  socklen_t size = sizeof granted;
+  if (::getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &granted, &size) != 0) return 0;
+  return granted;
+}
+
+std::string rmemMax() {
+  std::ifstream in("/proc/sys/net/core/rmem_max");
+  std::string value;
+  in >> value;
+  return value.empty() ? std::string("unknown") : value;
+}
+
+// Once per listen address at start: what the sockets got, and in words what to do when it is
+// less than asked for.
+void logReceiveBuffer(const std::string& where, int granted, int asked) {
+  // Linux reports twice the size in place (socket(7)): compare like with like.
+  if (granted / 2 >= asked) {
+    spdlog::info("UDP {}: receive buffer {} bytes per socket", where, granted);
+    return;
+  }
+  spdlog::warn(
+      "UDP {}: receive buffer {} bytes per socket (as the kernel reports it, doubled), not the "
+      "{} that asking for {} gives; bursts may be dropped. SO_RCVBUFFORCE needs CAP_NET_ADMIN, "
+      "and without it the size is capped by net.core.rmem_max ({}): set it to {} or more",
+      where, granted, 2 * int64_t{asked}, asked, rmemMax(), asked);
+}
+
 // One of the SO_REUSEPORT UDP sockets on `address:port`, blocking (its thread sleeps in
-// recvmmsg). Returns the descriptor; `*bound` is the port it got.
+// recvmmsg). Returns the descriptor; `*bound` is the port it got and `*granted` its receive
+// buffer as read back.
 int openUdpSocket(const asio::ip::address& address, uint16_t port, int receive_buffer,
-                  uint16_t* bound) {
+                  uint16_t* bound, int* granted) {
   asio::ip::udp::endpoint endpoint(address, port);
   int fd = ::socket(address.is_v6() ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) bindFailed("open UDP socket for", address, port, errno);
@@ -87,7 +126,7 @@ int openUdpSocket(const asio::ip::address& address, uint16_t port, int receive_b
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   // SO_REUSEPORT: every UDP thread binds its own socket; the kernel spreads the load.
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+  *granted = setReceiveBuffer(fd, receive_buffer);
   if (::bind(fd, endpoint.data(), static_cast<socklen_t>(endpoint.size())) != 0) {
     int error = errno;
     ::close(fd);
@@ -137,8 +176,7 @@ class Server::Worker {
 
   // Binds one TCP acceptor on `address:port` (the port the UDP sockets got).
   void bind(const asio::ip::address& address, uint16_t port, const ServerOptions& options,
-            std::atomic<unsigned>& connections, std::atomic<uint64_t>& accepted,
-            std::atomic<uint64_t>& refused) {
+            TcpCounters& counters) {
     boost::system::error_code ec;
     asio::ip::tcp::endpoint tcp_ep(address, port);
     asio::ip::tcp::acceptor acceptor(io_);
@@ -151,9 +189,9 @@ class Server::Worker {
     if (acceptor.bind(tcp_ep, ec)) bindFailed("bind TCP", address, port, ec);
     if (acceptor.listen(asio::socket_base::max_listen_connections, ec))
       bindFailed("listen on TCP", address, port, ec);
-    tcp_.push_back(std::make_unique<TcpServer>(
-        io_, std::move(acceptor), reader_, stats_, options.tcp_idle_timeout,
-        options.tcp_max_connections, connections, accepted, refused));
+    tcp_.push_back(std::make_unique<TcpServer>(io_, std::move(acceptor), reader_, stats_,
+                                               options.tcp_idle_timeout,
+                                               options.tcp_max_connections, counters));
   }
 
   void run() {
@@ -199,8 +237,35 @@ class Server::Worker {
   std::vector<std::unique_ptr<TcpServer>> tcp_;
 };
 
+const char* acceptErrorName(AcceptError kind) noexcept {
+  switch (kind) {
+    case AcceptError::kEmfile:
+      return "emfile";
+    case AcceptError::kEnfile:
+      return "enfile";
+    case AcceptError::kNoMemory:
+      return "nomem";
+    case AcceptError::kOther:
+      break;
+  }
+  return "other";
+}
+
 Server::Server(ServerOptions options, const zone::SnapshotHolder& holder)
-    : options_(std::move(options)), holder_(holder) {}
+    : options_(std::move(options)), holder_(holder), tcp_(std::make_unique<TcpCounters>()) {}
+
+unsigned Server::tcpConnections() const {
+  return tcp_->connections.load(std::memory_order_relaxed);
+}
+uint64_t Server::tcpAccepted() const {
+  return tcp_->accepted.load(std::memory_order_relaxed);
+}
+uint64_t Server::tcpRefused() const {
+  return tcp_->refused.load(std::memory_order_relaxed);
+}
+uint64_t Server::tcpAcceptErrors(AcceptError kind) const {
+  return tcp_->accept_errors[static_cast<size_t>(kind)].load(std::memory_order_relaxed);
+}
 
 Server::~Server() {
   stop();
@@ -233,16 +298,21 @@ void Server::start() {
     } else {
       ensureNotTaken(address, port);
     }
+    int smallest_buffer = 0;
     for (unsigned i = 0; i < threads; ++i) {
-      int fd = openUdpSocket(address, port, options_.udp_receive_buffer, &port);
+      int granted = 0;
+      int fd = openUdpSocket(address, port, options_.udp_receive_buffer, &port, &granted);
       udp_.push_back(
           std::make_unique<UdpServer>(fd, holder_, stats_->thread(udp_.size()), limiter_.get()));
+      smallest_buffer = i == 0 ? granted : std::min(smallest_buffer, granted);
     }
     for (auto& worker : workers_) {
-      worker->bind(address, port, options_, tcp_connections_, tcp_accepted_, tcp_refused_);
+      worker->bind(address, port, options_, *tcp_);
     }
-    bound_.push_back({"udp", formatEndpoint(address, port)});
-    bound_.push_back({"tcp", formatEndpoint(address, port)});
+    const std::string where = formatEndpoint(address, port);
+    bound_.push_back({"udp", where, smallest_buffer});
+    bound_.push_back({"tcp", where});
+    logReceiveBuffer(where, smallest_buffer, options_.udp_receive_buffer);
   }
   started_ = true;  // from here on stop() joins whatever was started, should a spawn fail
   ServingThreadSignalMask mask;  // inherited by every thread created in this scope
@@ -270,7 +340,7 @@ void Server::stop(std::chrono::milliseconds grace) {
   for (auto& w : workers_) w->requestStop();
   // Give in-flight TCP answers until the grace period ends, then cut the rest.
   auto deadline = std::chrono::steady_clock::now() + grace;
-  while (std::chrono::steady_clock::now() < deadline && tcp_connections_.load() != 0) {
+  while (std::chrono::steady_clock::now() < deadline && tcp_->connections.load() != 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   for (auto& w : workers_) w->forceStop();

@@ -13,11 +13,31 @@
 
 #include "understudy/query/answer.h"
 #include "understudy/server/query_stats.h"
+#include "understudy/server/server.h"
 #include "understudy/zone/snapshot_holder.h"
 
 namespace understudy::server {
 
 class TcpServer;
+
+// Shared by every TCP thread of a Server: the connection cap is global, and so are the counters
+// /metrics reads and the accept-failure log's rate limit.
+struct TcpCounters {
+  std::atomic<unsigned> connections{0};
+  std::atomic<uint64_t> accepted{0};
+  std::atomic<uint64_t> refused{0};
+  std::array<std::atomic<uint64_t>, kAcceptErrorKinds> accept_errors{};
+  // One log line per kAcceptLogInterval across all threads: when the last went out (steady
+  // clock, ns; 0 = never) and the failure total it reported.
+  std::atomic<int64_t> accept_logged_at{0};
+  std::atomic<uint64_t> accept_errors_logged{0};
+
+  uint64_t acceptErrorTotal() const {
+    uint64_t sum = 0;
+    for (const auto& c : accept_errors) sum += c.load(std::memory_order_relaxed);
+    return sum;
+  }
+};
 
 // One DNS-over-TCP connection (RFC 7766): 2-octet length framing, queries answered in order, as
 // many as the client sends. A whole message must arrive, and each answer must be taken by the
@@ -54,15 +74,24 @@ class TcpServer {
   TcpServer(boost::asio::io_context& io, boost::asio::ip::tcp::acceptor acceptor,
             zone::SnapshotHolder::Reader& reader, ThreadQueryStats& stats,
             std::chrono::milliseconds idle_timeout, unsigned max_connections,
-            std::atomic<unsigned>& connections, std::atomic<uint64_t>& accepted,
-            std::atomic<uint64_t>& refused);
+            TcpCounters& counters);
   void start() { doAccept(); }
   void stop();
+
+  // After a failed accept (out of descriptors, say) the listener waits before trying again: a
+  // connection left in the backlog keeps the socket readable, so retrying at once spins a core
+  // and starves the answers of the connections already open. The pause doubles while the
+  // failures go on and ends at the first success.
+  static constexpr std::chrono::milliseconds kAcceptPauseFirst{100};
+  static constexpr std::chrono::milliseconds kAcceptPauseMax{1000};
+  static constexpr std::chrono::seconds kAcceptLogInterval{10};
 
  private:
   friend class TcpConnection;
   void doAccept();
   void onAccept(const boost::system::error_code& ec, boost::asio::ip::tcp::socket socket);
+  void pauseAccepting(const boost::system::error_code& ec);
+  void logAcceptFailure(const boost::system::error_code& ec);
   void remove(TcpConnection* connection);
 
   boost::asio::io_context& io_;
@@ -71,9 +100,9 @@ class TcpServer {
   ThreadQueryStats& stats_;
   std::chrono::milliseconds idle_timeout_;
   unsigned max_connections_;
-  std::atomic<unsigned>& connections_;  // shared by every thread: the cap is global
-  std::atomic<uint64_t>& accepted_;
-  std::atomic<uint64_t>& refused_;
+  TcpCounters& counters_;
+  boost::asio::steady_timer accept_pause_;
+  std::chrono::milliseconds pause_{0};  // 0 while accepting works
   std::unordered_map<TcpConnection*, std::shared_ptr<TcpConnection>> live_;
   bool stopping_ = false;
 };

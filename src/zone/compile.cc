@@ -93,8 +93,10 @@ class ZoneBuilder {
     uint32_t cut = kNone;        // delegation at or above (never the apex)
     uint32_t cut_above = kNone;  // the topmost delegation strictly above
     uint32_t wildcard = kNone;
+    uint32_t dname_above = kNone;  // the topmost DNAME owner strictly above
     bool has_ns = false;
     bool has_cname = false;
+    bool has_dname = false;
   };
   struct RrsetBuild {
     uint16_t type = 0;
@@ -168,10 +170,6 @@ class ZoneBuilder {
       errors_.push_back(at(r, "type " + typeName(r.type) + " cannot appear in zone data"));
       return false;
     }
-    if (r.type == rrtype::kDname) {
-      errors_.push_back(at(r, "DNAME records are not supported"));
-      return false;
-    }
     if (r.ttl > dns::kMaxTtl) {
       errors_.push_back(at(r, "TTL " + std::to_string(r.ttl) + " out of range (0..2147483647)"));
       return false;
@@ -224,6 +222,7 @@ class ZoneBuilder {
       for (uint32_t s = node.first_rrset; s < rrsets_.size(); ++s) {
         if (rrsets_[s].type == rrtype::kNs) node.has_ns = true;
         if (rrsets_[s].type == rrtype::kCname) node.has_cname = true;
+        if (rrsets_[s].type == rrtype::kDname) node.has_dname = true;
       }
     }
   }
@@ -326,6 +325,7 @@ class ZoneBuilder {
       if (parent == kNone) continue;  // cannot happen: ENTs fill every gap
       const BuildNode& p = nodes_[parent];
       node.cut_above = p.cut;
+      node.dname_above = p.dname_above != kNone ? p.dname_above : p.has_dname ? parent : kNone;
       if (p.cut != kNone) {
         node.cut = p.cut;
       } else if (node.has_ns) {
@@ -378,7 +378,30 @@ class ZoneBuilder {
                                           typeName(s->type) + " record (RFC 1034 §3.6.2)"));
       }
     }
-    if (node.cut_above != kNone) {
+    if (node.has_dname) {
+      const RrsetBuild* dname = first;
+      while (dname->type != rrtype::kDname) ++dname;
+      if (dname->count > 1) {
+        errors_.push_back(at(record(dname->first), "more than one DNAME record for '" +
+                                                       owner_text() + "' (RFC 6672 §2.4)"));
+      }
+    }
+    // RFC 6672 §2.4: no data below a DNAME owner, which redirects every name there (Knot refuses
+    // such a zone too). Below both a DNAME and a delegation, name the higher of the two.
+    const bool below_dname = node.dname_above != kNone &&
+                             (node.cut_above == kNone || nodes_[node.dname_above].key.size() <
+                                                             nodes_[node.cut_above].key.size());
+    if (below_dname) {
+      for (const RrsetBuild* s = first; s != last; ++s) {
+        std::string why = typeName(s->type);
+        why += " record for '";
+        why += owner_text();
+        why += "' is below the DNAME at '";
+        why += nameToText(nodes_[node.dname_above].key);
+        why += "' and would never be served (RFC 6672 §2.4)";
+        errors_.push_back(at(record(s->first), why));
+      }
+    } else if (node.cut_above != kNone) {
       for (const RrsetBuild* s = first; s != last; ++s) {
         if (s->type == rrtype::kA || s->type == rrtype::kAaaa) continue;  // glue
         errors_.push_back(at(record(s->first), typeName(s->type) + " record for '" + owner_text() +
@@ -503,8 +526,8 @@ std::shared_ptr<const Snapshot> compile(const std::vector<ZoneSource>& zones,
     zone_set->by_origin.emplace(zone->origin, zone.get());
     zone_set->zones.push_back(std::move(zone));
   }
-  if (!errors.empty()) throw ConfigError(std::move(errors));
-  if (warnings) *warnings = std::move(local_warnings);
+  if (!errors.empty()) throw ConfigError(reportable(std::move(errors), "errors"));
+  if (warnings) *warnings = reportable(std::move(local_warnings), "warnings");
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->zone_set = std::move(zone_set);
   snapshot->options = options;

@@ -23,6 +23,34 @@ void appendPacked(std::string& packed, std::string_view rdata) {
   packed.append(rdata);
 }
 
+namespace {
+
+// One TXT character-string (RFC 1035 §3.3.14); empty stays empty (not configured).
+std::string txtRdata(std::string_view text) {
+  if (text.empty()) return {};
+  text = text.substr(0, 255);
+  std::string out(1, static_cast<char>(text.size()));
+  out.append(text);
+  return out;
+}
+
+}  // namespace
+
+void ServingOptions::setIdentity(std::string_view identity) {
+  identity_txt = txtRdata(identity);
+  nsid_option.clear();
+  if (identity.empty()) return;
+  identity = identity.substr(0, 255);
+  // RFC 5001 §2.3: OPTION-CODE 3, OPTION-LENGTH, then the identifier's octets.
+  nsid_option = {0, 3, static_cast<char>(identity.size() >> 8),
+                 static_cast<char>(identity.size() & 0xff)};
+  nsid_option.append(identity);
+}
+
+void ServingOptions::setVersion(std::string_view version) {
+  version_txt = txtRdata(version);
+}
+
 uint64_t hashName(std::string_view wire) noexcept {
   // 8 bytes at a time, multiply-xorshift mixing (names are short: 2-4 rounds for most), then a
   // final avalanche so both the slot (low bits) and the tag (high bits) are well spread.

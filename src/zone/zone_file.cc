@@ -6,9 +6,7 @@
 // (tests/unit/zone/zone_file_diff_test.cc compares the two), with stricter checks where ldns let
 // nonsense through (numbers that do not fit their field, names over 255 octets, a bad TTL).
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "understudy/common/bounded_file.h"
 #include "understudy/dns/name.h"
 #include "understudy/dns/types.h"
 #include "understudy/zone/record.h"
@@ -45,14 +44,11 @@ class ZoneText {
     if (base_) ::munmap(base_, capacity_);
   }
 
-  // Returns 0, or an errno value with `*what` saying which step failed.
-  int load(const std::string& path, const char** what) {
-    *what = "cannot open zone file";
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return errno;
-    int result = readAll(fd, what);
-    ::close(fd);
-    return result;
+  // Reads the whole file: a regular file only, at most file_kind::kZone.max_bytes of it. Returns
+  // false with `*error` naming the file and the problem.
+  bool load(const std::string& path, std::string* error) {
+    auto file = BoundedFile::open(path, file_kind::kZone, error);
+    return file && readAll(*file, error);
   }
 
   const char* begin() const { return base_; }
@@ -72,24 +68,23 @@ class ZoneText {
   static constexpr size_t kHugePage = size_t{2} << 20;
   static constexpr size_t kRelease = kHugePage;  // a multiple of any page size
 
-  int readAll(int fd, const char** what) {
-    *what = "cannot read zone file";
-    struct stat st {};
-    size_t expected = 0;
-    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) expected = static_cast<size_t>(st.st_size);
-    if (!grow(expected + 1)) return ENOMEM;
+  bool readAll(BoundedFile& file, std::string* error) {
+    if (!grow(static_cast<size_t>(file.sizeHint()) + 1)) return outOfMemory(error);
     for (;;) {
-      if (size_ + 1 >= capacity_ && !grow(capacity_ * 2)) return ENOMEM;
-      ssize_t got = ::read(fd, base_ + size_, capacity_ - 1 - size_);
-      if (got < 0) {
-        if (errno == EINTR) continue;
-        return errno;
-      }
+      if (size_ + 1 >= capacity_ && !grow(capacity_ * 2)) return outOfMemory(error);
+      ssize_t got = file.read(base_ + size_, capacity_ - 1 - size_, error);
+      if (got < 0) return false;
       if (got == 0) break;
       size_ += static_cast<size_t>(got);
     }
     base_[size_] = '\0';
-    return 0;
+    return true;
+  }
+
+  static bool outOfMemory(std::string* error) {
+    *error = "cannot read zone file: ";
+    *error += std::strerror(ENOMEM);
+    return false;
   }
 
   bool grow(size_t bytes) {
@@ -961,11 +956,11 @@ std::vector<Record> importZoneFile(const std::string& path, std::string_view ori
                                    uint32_t default_ttl) {
   if (origin.empty()) origin = std::string_view("\0", 1);
   ZoneText text;
-  const char* what = nullptr;
-  if (int err = text.load(path, &what)) {
+  std::string error;
+  if (!text.load(path, &error)) {
     Diagnostic d;
     d.where.file = path;
-    d.message = std::string(what) + ": " + std::strerror(err);
+    d.message = std::move(error);
     throw ConfigError(std::move(d));
   }
   std::vector<Record> records;

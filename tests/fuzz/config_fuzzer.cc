@@ -50,8 +50,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const std::string base = std::string(UNDERSTUDY_FUZZ_DIR) + "/config_base";
   try {
     config::Config cfg = config::loadString(text, base + "/fuzz.yaml", base);
-    zone::ServingOptions options;
-    options.edns_udp_size = cfg.server.edns_udp_size;
+    zone::ServingOptions options = config::servingOptions(cfg.server);
     std::vector<Diagnostic> warnings;
     auto snapshot = zone::compile(cfg.zones, options, &warnings);
     if (!snapshot) __builtin_trap();

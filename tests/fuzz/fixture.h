@@ -24,8 +24,7 @@ inline std::shared_ptr<const zone::Snapshot> loadFixture() {
   text << in.rdbuf();
   try {
     config::Config cfg = config::loadString(text.str(), path, UNDERSTUDY_FUZZ_DIR);
-    zone::ServingOptions options;
-    options.edns_udp_size = cfg.server.edns_udp_size;
+    zone::ServingOptions options = config::servingOptions(cfg.server);
     auto compiled = zone::compile(cfg.zones, options);
     auto snapshot = std::make_shared<zone::Snapshot>(*compiled);
     snapshot->dynamic.resize(cfg.pool_records.size());

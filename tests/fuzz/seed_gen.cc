@@ -23,6 +23,7 @@ struct Spec {
   uint8_t version = 0;
   ldns_pkt_opcode opcode = LDNS_PACKET_QUERY;
   ldns_rr_class klass = LDNS_RR_CLASS_IN;
+  bool nsid = false;  // an empty NSID option in the OPT (RFC 5001)
 };
 
 Bytes build(const Spec& s, uint16_t id) {
@@ -35,8 +36,10 @@ Bytes build(const Spec& s, uint16_t id) {
     ldns_pkt_set_edns_version(pkt, s.version);
     if (s.do_bit) ldns_pkt_set_edns_do(pkt, true);
     // ldns only writes an OPT when some EDNS field differs from its defaults or data is set.
-    ldns_rdf* empty = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_UNKNOWN, 0, "");
-    ldns_pkt_set_edns_data(pkt, empty);
+    static const uint8_t kNsid[] = {0, 3, 0, 0};
+    ldns_rdf* data = s.nsid ? ldns_rdf_new_frm_data(LDNS_RDF_TYPE_UNKNOWN, sizeof kNsid, kNsid)
+                            : ldns_rdf_new_frm_data(LDNS_RDF_TYPE_UNKNOWN, 0, "");
+    ldns_pkt_set_edns_data(pkt, data);
   }
   uint8_t* wire = nullptr;
   size_t size = 0;
@@ -132,6 +135,22 @@ int main(int argc, char** argv) {
   pointer.insert(pointer.end(), {0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1});
   queries.push_back(pointer);
   queries.push_back(Bytes(base.begin(), base.begin() + 12));  // header only
+  // DNAME synthesis, chained, and overflowing (YXDOMAIN); last, so earlier seeds keep their names.
+  const Spec dname_specs[] = {
+      {"www.old.example.test.", LDNS_RR_TYPE_A, 1232},
+      {"a.www.away.example.test.", LDNS_RR_TYPE_CNAME},
+      {"qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq.long.example.test.",
+       LDNS_RR_TYPE_A, 1232},
+  };
+  for (const Spec& s : dname_specs) queries.push_back(build(s, id++));
+  // NSID asked for, and CHAOS identity and version.
+  const Spec identity_specs[] = {
+      {"www.example.test.", LDNS_RR_TYPE_A, 1232, false, 0, LDNS_PACKET_QUERY, LDNS_RR_CLASS_IN,
+       true},
+      {"id.server.", LDNS_RR_TYPE_TXT, 1232, false, 0, LDNS_PACKET_QUERY, LDNS_RR_CLASS_CH, true},
+      {"version.bind.", LDNS_RR_TYPE_TXT, -1, false, 0, LDNS_PACKET_QUERY, LDNS_RR_CLASS_CH},
+  };
+  for (const Spec& s : identity_specs) queries.push_back(build(s, id++));
 
   for (size_t i = 0; i < queries.size(); ++i) {
     char name[32];

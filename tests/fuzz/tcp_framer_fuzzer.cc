@@ -33,8 +33,7 @@ struct Fixture {
   zone::SnapshotHolder holder;
   std::unique_ptr<zone::SnapshotHolder::Reader> reader;
   server::ThreadQueryStats stats;
-  std::atomic<unsigned> connections{0};
-  std::atomic<uint64_t> accepted{0}, refused{0};
+  server::TcpCounters counters;
   std::unique_ptr<server::TcpServer> server;
   asio::ip::tcp::endpoint endpoint;
   std::shared_ptr<const zone::Snapshot> snapshot;
@@ -46,8 +45,7 @@ struct Fixture {
     asio::ip::tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
     endpoint = acceptor.local_endpoint();
     server = std::make_unique<server::TcpServer>(io, std::move(acceptor), *reader, stats,
-                                                 std::chrono::seconds(5), 8, connections, accepted,
-                                                 refused);
+                                                 std::chrono::seconds(5), 8, counters);
     server->start();
   }
 };
@@ -148,6 +146,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     fail("the server reset a well-framed connection", received.size(), expected.size());
   }
   // Both sides are closed; let the server drop the connection before the next run.
-  while (f->connections.load() != 0) f->io.run_one();
+  while (f->counters.connections.load() != 0) f->io.run_one();
   return 0;
 }

@@ -2,14 +2,23 @@
 // port chosen by the OS, real HTTP backends that the tests stop and start, DNS answers checked
 // with dig, /metrics checked with promtool (Prometheus' own parser), and `understudy ctl` run as
 // an operator would. Every wait polls with a deadline.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <utility>  // Boost 1.74 Asio uses std::exchange without including it
 
+#include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
@@ -47,18 +56,30 @@ struct HttpReply {
   Json json() const { return Json::parse(body, nullptr, false); }
 };
 
-HttpReply httpRequest(uint16_t port, http::verb method, const std::string& target,
-                      const std::optional<std::string>& authorization = std::nullopt) {
+struct RequestOptions {
+  std::optional<std::string> authorization = std::nullopt;
+  std::optional<std::string> host = "127.0.0.1";  // nullopt: no Host header
+  std::string source = "";                        // the client's address; "" = the kernel's choice
+  unsigned version = 11;
+};
+
+HttpReply httpExchange(uint16_t port, http::verb method, const std::string& target,
+                       const RequestOptions& o) {
   HttpReply reply;
   try {
     boost::asio::io_context io;
     boost::beast::tcp_stream stream(io);
     stream.expires_after(5s);
+    if (!o.source.empty()) {
+      stream.socket().open(boost::asio::ip::tcp::v4());
+      stream.socket().bind(
+          boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address(o.source), 0));
+    }
     stream.connect(
         boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
-    http::request<http::string_body> req{method, target, 11};
-    req.set(http::field::host, "127.0.0.1");
-    if (authorization) req.set(http::field::authorization, *authorization);
+    http::request<http::string_body> req{method, target, o.version};
+    if (o.host) req.set(http::field::host, *o.host);
+    if (o.authorization) req.set(http::field::authorization, *o.authorization);
     req.prepare_payload();
     http::write(stream, req);
     boost::beast::flat_buffer buffer;
@@ -76,6 +97,125 @@ HttpReply httpRequest(uint16_t port, http::verb method, const std::string& targe
   }
   return reply;
 }
+
+HttpReply httpRequest(uint16_t port, http::verb method, const std::string& target,
+                      const std::optional<std::string>& authorization = std::nullopt) {
+  return httpExchange(port, method, target, {.authorization = authorization});
+}
+
+// Sends `text` as it is (for requests a client library would not write) and reads one response.
+HttpReply rawExchange(uint16_t port, const std::string& text) {
+  HttpReply reply;
+  try {
+    boost::asio::io_context io;
+    boost::beast::tcp_stream stream(io);
+    stream.expires_after(5s);
+    stream.connect(
+        boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
+    boost::asio::write(stream, boost::asio::buffer(text));
+    boost::beast::flat_buffer buffer;
+    http::response<http::string_body> res;
+    http::read(stream, buffer, res);
+    reply.status = res.result_int();
+    reply.body = res.body();
+  } catch (const std::exception& e) {
+    reply.error = e.what();
+  }
+  return reply;
+}
+
+// The first IPv4 address of this host that is not loopback, or "" (a container may have none).
+std::string nonLoopbackAddress() {
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return "";
+  std::string found;
+  for (ifaddrs* i = list; i && found.empty(); i = i->ifa_next) {
+    if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || (i->ifa_flags & IFF_LOOPBACK)) {
+      continue;
+    }
+    char text[INET_ADDRSTRLEN];
+    auto* in = reinterpret_cast<sockaddr_in*>(i->ifa_addr);
+    if (inet_ntop(AF_INET, &in->sin_addr, text, sizeof text)) found = text;
+  }
+  freeifaddrs(list);
+  return found;
+}
+
+// A connection that is opened and then says nothing, as a client hoarding connections does.
+class SilentConnection {
+ public:
+  SilentConnection(const std::string& source, uint16_t port) {
+    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in from{};
+    from.sin_family = AF_INET;
+    inet_pton(AF_INET, source.c_str(), &from.sin_addr);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(port);
+    inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0 ||
+        connect(fd_, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
+      ::close(fd_);
+      fd_ = -1;
+    }
+  }
+  ~SilentConnection() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  SilentConnection(const SilentConnection&) = delete;
+  SilentConnection& operator=(const SilentConnection&) = delete;
+  bool connected() const { return fd_ >= 0; }
+
+ private:
+  int fd_ = -1;
+};
+
+// A child process running as `nobody` that holds `count` connections to 127.0.0.1:port and says
+// nothing on them, until this object goes: another local user hoarding the endpoint.
+class OtherUserConnections {
+ public:
+  OtherUserConnections(uint16_t port, int count) {
+    int ready[2], done[2];
+    if (pipe(ready) != 0 || pipe(done) != 0) return;
+    pid_ = fork();
+    if (pid_ == 0) {
+      // Only system calls from here: the parent has threads.
+      ::close(ready[0]);
+      ::close(done[1]);
+      if (setgid(65534) != 0 || setuid(65534) != 0) _exit(1);
+      for (int i = 0; i < count; ++i) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in to{};
+        to.sin_family = AF_INET;
+        to.sin_port = htons(port);
+        to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) _exit(2);
+      }
+      char c = 1;
+      if (write(ready[1], &c, 1) != 1) _exit(3);
+      (void)!read(done[0], &c, 1);  // until the parent closes its end (or dies)
+      _exit(0);
+    }
+    ::close(ready[1]);
+    ::close(done[0]);
+    done_ = done[1];
+    char c = 0;
+    ok_ = pid_ > 0 && read(ready[0], &c, 1) == 1;
+    ::close(ready[0]);
+  }
+  ~OtherUserConnections() {
+    if (done_ >= 0) ::close(done_);
+    if (pid_ > 0) waitpid(pid_, nullptr, 0);
+  }
+  OtherUserConnections(const OtherUserConnections&) = delete;
+  OtherUserConnections& operator=(const OtherUserConnections&) = delete;
+  bool ok() const { return ok_; }
+
+ private:
+  pid_t pid_ = -1;
+  int done_ = -1;
+  bool ok_ = false;
+};
 
 std::string bearer(const std::string& token) {
   return "Bearer " + token;
@@ -102,8 +242,11 @@ std::optional<double> metric(const std::string& text, const std::string& series)
 
 struct Options {
   bool token = true;
+  std::string token_file = "";  // default: the fixture's control.token
   std::string control_listen = "127.0.0.1:0";
   std::string log_format = "text";
+  std::string control_extra = "";  // more keys of `control:`, e.g. ", hostnames: [a.example]"
+  bool primary_endpoint = true;    // false: pool app without 192.0.2.10
 };
 
 class Control : public ::testing::Test {
@@ -112,12 +255,22 @@ class Control : public ::testing::Test {
     auto b = httpBackendsOnOnePort({kPrimaryProbe, kSecondaryProbe});
     primary_ = std::move(b[0]);
     secondary_ = std::move(b[1]);
-    token_path_ = dir_.write("control.token", std::string(kToken) + "\n");
+    token_path_ = writeToken("control.token", std::string(kToken) + "\n");
+  }
+
+  // Token files are refused when others may read them: written 0640, as docs/control.md says.
+  std::string writeToken(const std::string& name, const std::string& content, mode_t mode = 0640) {
+    std::string path = dir_.write(name, content);
+    EXPECT_EQ(chmod(path.c_str(), mode), 0);
+    return path;
   }
 
   std::string config(const Options& s) const {
-    std::string control = "control: { listen: \"" + s.control_listen + "\"" +
-                          (s.token ? ", token_file: " + token_path_ : std::string()) + " }\n";
+    std::string control =
+        "control: { listen: \"" + s.control_listen + "\"" +
+        (s.token ? ", token_file: " + (s.token_file.empty() ? token_path_ : s.token_file)
+                 : std::string()) +
+        s.control_extra + " }\n";
     return "# generated by tests/system/control_test.cc\n"
            "server: { listen: [\"127.0.0.1:0\"], threads: 1 }\n"
            "log: { level: info, format: " +
@@ -130,8 +283,11 @@ class Control : public ::testing::Test {
            "  app:\n"
            "    policy: priority\n"
            "    check: web\n"
-           "    endpoints:\n"
-           "      - { address: 192.0.2.10, probe_address: 127.0.0.11, priority: 1 }\n"
+           "    endpoints:\n" +
+           std::string(
+               s.primary_endpoint
+                   ? "      - { address: 192.0.2.10, probe_address: 127.0.0.11, priority: 1 }\n"
+                   : "") +
            "      - { address: 192.0.2.20, probe_address: 127.0.0.12, priority: 2 }\n"
            "zones:\n"
            "  - name: f.test\n"
@@ -145,7 +301,7 @@ class Control : public ::testing::Test {
 
   void start(const Options& s = {}) {
     dns_ = std::make_unique<Understudy>(dir_, config(s));
-    static const std::regex re(R"(control listening on 127\.0\.0\.1:(\d+))");
+    static const std::regex re(R"(control listening on (?:127\.0\.0\.1|\[::1\]):(\d+))");
     std::smatch m;
     std::string log = dns_->process().log();
     ASSERT_TRUE(std::regex_search(log, m, re)) << log;
@@ -235,6 +391,8 @@ TEST_F(Control, MetricsPassPromtoolAndCountersMoveWithQueriesAndProbes) {
                              "understudy_tcp_connections",
                              "understudy_tcp_connections_accepted_total",
                              "understudy_tcp_connections_refused_total",
+                             "understudy_udp_receive_buffer_bytes",
+                             "understudy_tcp_accept_errors_total",
                              "understudy_endpoint_up",
                              "understudy_endpoint_serving",
                              "understudy_endpoint_override",
@@ -249,12 +407,20 @@ TEST_F(Control, MetricsPassPromtoolAndCountersMoveWithQueriesAndProbes) {
                              "understudy_health_transitions_total",
                              "understudy_reloads_total",
                              "understudy_snapshot_generation",
-                             "understudy_webhook_deliveries_total"}) {
+                             "understudy_webhook_deliveries_total",
+                             "understudy_control_connections",
+                             "understudy_control_connections_accepted_total",
+                             "understudy_control_refused_total"}) {
     EXPECT_NE(first.body.find(std::string("# TYPE ") + family + " "), std::string::npos) << family;
   }
   EXPECT_EQ(
       metric(first.body, R"(understudy_endpoint_up{pool="app",endpoint="192.0.2.10",check="web"})"),
       1);
+  // The daemon reads its UDP receive buffer back (unit-tested in udp_receive_buffer_test.cc).
+  const std::string udp_buffer = R"(understudy_udp_receive_buffer_bytes{listen="127.0.0.1:)" +
+                                 std::to_string(dns_->port("udp")) + R"("})";
+  EXPECT_GT(metric(first.body, udp_buffer).value_or(0), 0) << first.body;
+  EXPECT_EQ(metric(first.body, R"(understudy_tcp_accept_errors_total{reason="emfile"})"), 0);
   EXPECT_EQ(metric(first.body, R"(understudy_endpoint_serving{pool="app",endpoint="192.0.2.20"})"),
             1);
   EXPECT_EQ(metric(first.body,
@@ -458,10 +624,18 @@ TEST_F(Control, WritesNeedTheBearerTokenAndBadRequestsSayWhy) {
   EXPECT_EQ(post("/reload").status, 401);
   EXPECT_EQ(digApp(), kPrimaryAnswer);  // nothing changed
   EXPECT_TRUE(endpointStatus("192.0.2.10")["override"].is_null());
-  ASSERT_TRUE(dns_->process().waitForLogLine("wrong bearer token", 2s)) << log();
-  std::string line = *dns_->process().waitForLogLine("missing bearer token", 2s);
-  EXPECT_NE(line.find("warning"), std::string::npos) << line;
-  EXPECT_NE(line.find("from 127.0.0.1:"), std::string::npos) << line;
+  // The first 401 from an address is logged at once; the next ones are counted and reported
+  // once per interval (Control.ManyBadRequestsAreABoundedNumberOfLogLinesWithTheCount).
+  auto line = dns_->process().waitForLogLine("missing bearer token", 2s);
+  ASSERT_TRUE(line) << log();
+  EXPECT_NE(line->find("warning"), std::string::npos) << *line;
+  EXPECT_NE(line->find("control: 401 for POST /pools/app/endpoints/192.0.2.10/drain from "
+                       "127.0.0.1:"),
+            std::string::npos)
+      << *line;
+  EXPECT_EQ(
+      metric(get("/metrics").body, R"(understudy_control_refused_total{reason="unauthorized"})"),
+      5);
 
   HttpReply pool = postWithToken("/pools/nope/endpoints/192.0.2.10/drain");
   EXPECT_EQ(pool.status, 404);
@@ -480,6 +654,327 @@ TEST_F(Control, WritesNeedTheBearerTokenAndBadRequestsSayWhy) {
   EXPECT_EQ(method.headers["allow"], "GET");
   EXPECT_EQ(get("/nothing-here").status, 404);
   EXPECT_EQ(digApp(), kPrimaryAnswer);
+}
+
+// `understudy check` and the daemon apply one rule to the token file (issue 12: a 16-space token
+// passed check and failed the daemon; "a" and 15 spaces passed both and "Bearer a" was accepted).
+TEST_F(Control, CheckAndTheDaemonAgreeOnTheTokenFile) {
+  struct Case {
+    std::string content;
+    mode_t mode;
+    std::string error;
+  };
+  const Case kCases[] = {
+      {std::string(16, ' ') + "\n", 0640,
+       "must hold a token of at least 16 characters on its first line (it has 0 after"},
+      {"a" + std::string(15, ' ') + "\n", 0640,
+       "must hold a token of at least 16 characters on its first line (it has 1 after"},
+      {"not the token at all\n", 0640, "the token must be one word"},
+      {std::string(kToken) + "\n", 0644, "is readable by other users (mode 0644); run: chmod 0640"},
+  };
+  int n = 0;
+  for (const Case& c : kCases) {
+    const std::string name = "case" + std::to_string(++n);
+    std::string token = writeToken(name + ".token", c.content, c.mode);
+    std::string path = dir_.write(name + ".yaml", config({.token_file = token}));
+    CommandResult check = runCommand({understudyBinary(), "check", "-c", path});
+    EXPECT_EQ(check.exit_code, 1) << check.out << check.err;
+    EXPECT_NE(check.err.find("control.token_file: token file '" + token), std::string::npos)
+        << check.err;
+    EXPECT_NE(check.err.find(c.error), std::string::npos) << check.err;
+    Process daemon({understudyBinary(), "-c", path}, dir_.file(name + ".log"));
+    auto status = daemon.waitExit(10s);
+    ASSERT_TRUE(status) << daemon.log();
+    EXPECT_EQ(*status, 1) << daemon.log();
+    EXPECT_NE(daemon.log().find(c.error), std::string::npos) << daemon.log();
+  }
+
+  // Blanks around the token are stripped once; the header must then be exactly "Bearer TOKEN".
+  std::string padded = writeToken("padded.token", "  " + std::string(kToken) + " \t\r\n");
+  std::string path = dir_.write("padded.yaml", config({.token_file = padded}));
+  CommandResult check = runCommand({understudyBinary(), "check", "-c", path});
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+  start({.token_file = padded});
+  const std::string drain = "/pools/app/endpoints/192.0.2.10/drain";
+  EXPECT_EQ(post(drain, "Bearer  " + std::string(kToken)).status, 401);
+  EXPECT_EQ(post(drain, "Bearer " + std::string(kToken) + " x").status, 401);
+  EXPECT_EQ(post(drain, "Bearer a").status, 401);
+  EXPECT_EQ(post(drain, "Bearer").status, 401);
+  EXPECT_EQ(digApp(), kPrimaryAnswer);
+  EXPECT_EQ(post(drain, "bEARER " + std::string(kToken)).status, 200);
+  EXPECT_EQ(digApp(), kFailedOverAnswer);
+}
+
+// Issue 12: 1,000 bad requests wrote 7.1 MB of log in 0.15 s, one WARN line each.
+TEST_F(Control, ManyBadRequestsAreABoundedNumberOfLogLinesWithTheCount) {
+  start();
+  auto lines = [&] {
+    std::string text = log();
+    return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+  };
+  const size_t before = lines();
+  constexpr int kBad = 300;
+  for (int i = 0; i < kBad; ++i) {
+    HttpReply r =
+        post("/pools/app/endpoints/192.0.2.10/drain", bearer("wrong-token-" + std::to_string(i)));
+    ASSERT_EQ(r.status, 401) << r.error << r.body;
+  }
+  EXPECT_EQ(
+      metric(get("/metrics").body, R"(understudy_control_refused_total{reason="unauthorized"})"),
+      kBad);
+  // One line for the first; probe results and the like may add a few, never one per request.
+  EXPECT_LE(lines() - before, 5u) << log();
+  EXPECT_EQ(digApp(), kPrimaryAnswer);
+  // The rest are reported with their count and the address: at the end of the interval, or at
+  // the latest when the endpoint stops.
+  dns_->process().stop();
+  std::string text = log();
+  // Local clients are named by address and user (uid) when the kernel says.
+  EXPECT_TRUE(std::regex_search(
+      text, std::regex(R"(warning control: (127\.0\.0\.1|local uid \d+): )" +
+                       std::to_string(kBad - 1) + " more 401 responses in the last ")))
+      << text;
+  EXPECT_NE(text.find("; the latest: 401 for POST /pools/app/endpoints/192.0.2.10/drain from "
+                      "127.0.0.1:"),
+            std::string::npos)
+      << text;
+  EXPECT_LE(lines() - before, 12u) << text;
+}
+
+// Issue 12: one client holding the endpoint's 64 connections locked out Prometheus and `ctl`
+// (10 of 12 scrapes failed). Now one client address holds at most
+// control.max_connections_per_client (8) of them.
+TEST_F(Control, OneClientHoldingManyConnectionsDoesNotStopAnotherClientsScrape) {
+  // Another client: this host's own non-loopback address (a local user is one client whatever
+  // loopback address it uses, see ALocalUserHoardingConnectionsDoesNotLockOutPrometheusOrCtl).
+  const std::string other_address = nonLoopbackAddress();
+  if (other_address.empty()) GTEST_SKIP() << "this host has no non-loopback IPv4 address";
+  start();
+  std::vector<std::unique_ptr<SilentConnection>> hoard;
+  for (int i = 0; i < 64; ++i) {
+    hoard.push_back(std::make_unique<SilentConnection>("127.0.0.3", port_));
+    ASSERT_TRUE(hoard.back()->connected());
+  }
+  const RequestOptions other{.source = other_address};
+  const std::string per_client = R"(understudy_control_refused_total{reason="per_client"})";
+  std::string metrics;
+  ASSERT_TRUE(pollUntil(
+      [&] {
+        metrics = httpExchange(port_, http::verb::get, "/metrics", other).body;
+        return metric(metrics, per_client).value_or(0) == 56;
+      },
+      5s, 20ms))
+      << metrics;
+  // Every scrape of another client succeeds while the hoard is held (its connections are cut
+  // when their 5 s header deadline passes, which this test does not wait for).
+  for (int i = 0; i < 12; ++i) {
+    HttpReply r = httpExchange(port_, http::verb::get, "/metrics", other);
+    ASSERT_EQ(r.status, 200) << i << ": " << r.error;
+    EXPECT_EQ(metric(r.body, "understudy_control_connections").value_or(0), 9) << r.body;
+  }
+  EXPECT_EQ(metric(metrics, R"(understudy_control_refused_total{reason="global"})"), 0);
+  // The hoarding client's 57th connection got a reason, and the log says who, once.
+  HttpReply refused = httpExchange(port_, http::verb::get, "/metrics", {.source = "127.0.0.3"});
+  EXPECT_EQ(refused.status, 429) << refused.error;
+  EXPECT_TRUE(std::regex_search(refused.body,
+                                std::regex("8 connections from (127\\.0\\.0\\.3|local uid \\d+)")))
+      << refused.body;
+  EXPECT_NE(refused.body.find(" are open (control.max_connections_per_client)"), std::string::npos)
+      << refused.body;
+  auto line = dns_->process().waitForLogLine("refused a connection from 127.0.0.3:", 2s);
+  ASSERT_TRUE(line) << log();
+  EXPECT_NE(line->find("warning"), std::string::npos);
+  std::string text = log();
+  size_t logged = 0;
+  for (size_t at = text.find("refused a connection"); at != std::string::npos;
+       at = text.find("refused a connection", at + 1)) {
+    ++logged;
+  }
+  EXPECT_EQ(logged, 1u) << text;  // 57 refusals, one line until the interval's report
+  EXPECT_EQ(digApp(), kPrimaryAnswer);
+
+  // Given back, the connections are usable again by the same client.
+  hoard.clear();
+  ASSERT_TRUE(pollUntil(
+      [&] {
+        return httpExchange(port_, http::verb::get, "/status", {.source = "127.0.0.3"}).status ==
+               200;
+      },
+      5s, 20ms));
+}
+
+// The issue's own case: on the default loopback listener every local client comes from
+// 127.0.0.1, so the address alone cannot tell a hostile local user from Prometheus or `ctl`. The
+// kernel's socket diagnostics can: each local user has a cap of its own.
+TEST_F(Control, ALocalUserHoardingConnectionsDoesNotLockOutPrometheusOrCtl) {
+  if (getuid() != 0) GTEST_SKIP() << "needs root to connect as another user";
+  uint16_t fixed = pickFreePort();
+  start({.control_listen = "127.0.0.1:" + std::to_string(fixed)});
+  if (log().find("socket diagnostics (AF_NETLINK) unavailable") != std::string::npos) {
+    GTEST_SKIP() << "no NETLINK_SOCK_DIAG here: local users are counted by address only";
+  }
+  OtherUserConnections nobody(port_, 64);
+  ASSERT_TRUE(nobody.ok());
+  const std::string per_client = R"(understudy_control_refused_total{reason="per_client"})";
+  std::string metrics;
+  ASSERT_TRUE(pollUntil(
+      [&] {
+        metrics = get("/metrics").body;
+        return metric(metrics, per_client).value_or(0) == 56;
+      },
+      5s, 20ms))
+      << metrics << log();
+  // Prometheus (12 scrapes failed 10 times before) and ctl, from 127.0.0.1 as another user.
+  for (int i = 0; i < 12; ++i) {
+    HttpReply r = httpExchange(port_, http::verb::get, "/metrics",
+                               {.host = "127.0.0.1:" + std::to_string(port_)});
+    ASSERT_EQ(r.status, 200) << i << ": " << r.error << r.body;
+  }
+  CommandResult status = ctl({"-c", dns_->configPath(), "status"});
+  EXPECT_EQ(status.exit_code, 0) << status.out << status.err;
+  auto line = dns_->process().waitForLogLine("(uid 65534): 8 connections from local uid 65534", 2s);
+  EXPECT_TRUE(line) << log();
+}
+
+// DNS rebinding (issue 12): a page on evil.example makes its name resolve to 127.0.0.1 and reads
+// the endpoint as its own origin. Its requests carry Host: evil.example and get 421.
+TEST_F(Control, OnlyRequestsWhoseHostNamesTheEndpointAreAnswered) {
+  start();
+  const std::string port = std::to_string(port_);
+  auto status = [&](const std::string& host) {
+    return httpExchange(port_, http::verb::get, "/status", {.host = host}).status;
+  };
+  for (const std::string& host : {"127.0.0.1:" + port, std::string("127.0.0.1"),
+                                  "localhost:" + port, "LOCALHOST:" + port, "[::1]:" + port}) {
+    EXPECT_EQ(status(host), 200) << host;
+  }
+
+  HttpReply rebound =
+      httpExchange(port_, http::verb::get, "/status", {.host = "evil.example:" + port});
+  EXPECT_EQ(rebound.status, 421) << rebound.body;
+  EXPECT_EQ(rebound.json()["error"],
+            "Host does not name this endpoint ('evil.example:" + port +
+                "'): use the endpoint's own address, or add the name to control.hostnames");
+  EXPECT_EQ(rebound.body.find("192.0.2.10"), std::string::npos) << rebound.body;
+  for (const char* target : {"/metrics", "/explain?name=app.f.test&type=A", "/", "/nothing"}) {
+    EXPECT_EQ(httpExchange(port_, http::verb::get, target, {.host = "evil.example:" + port}).status,
+              421)
+        << target;
+  }
+  HttpReply post = httpExchange(port_, http::verb::post, "/pools/app/endpoints/192.0.2.10/drain",
+                                {.authorization = bearer(kToken), .host = "evil.example:" + port});
+  EXPECT_EQ(post.status, 421);
+  EXPECT_EQ(digApp(), kPrimaryAnswer);
+  EXPECT_EQ(status("127.0.0.1:1"), 421);        // another port
+  EXPECT_EQ(status("127.0.0.2:" + port), 421);  // another address
+
+  // As a browser would: the rebound name resolves to 127.0.0.1.
+  CommandResult curl = runCommand({"curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
+                                   "--resolve", "evil.example:" + port + ":127.0.0.1",
+                                   "http://evil.example:" + port + "/status"});
+  EXPECT_EQ(curl.out, "421") << curl.err;
+  // What curl and Prometheus send for http://127.0.0.1:PORT and http://localhost:PORT.
+  for (const std::string& url : {url() + "/metrics", "http://localhost:" + port + "/metrics"}) {
+    CommandResult ok =
+        runCommand({"curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--ipv4", url});
+    EXPECT_EQ(ok.out, "200") << url << ": " << ok.err;
+  }
+
+  // RFC 9112 §3.2: HTTP/1.1 needs exactly one Host. HTTP/1.0 needs none, and no browser sends
+  // a request without one.
+  HttpReply missing = httpExchange(port_, http::verb::get, "/status", {.host = std::nullopt});
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_EQ(missing.json()["error"], "missing Host header");
+  EXPECT_EQ(
+      httpExchange(port_, http::verb::get, "/status", {.host = std::nullopt, .version = 10}).status,
+      200);
+  HttpReply two = rawExchange(port_,
+                              "GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: evil.example\r\n"
+                              "Connection: close\r\n\r\n");
+  EXPECT_EQ(two.status, 400) << two.error;
+
+  std::string metrics = get("/metrics").body;
+  EXPECT_EQ(metric(metrics, R"(understudy_control_refused_total{reason="host"})"), 9) << metrics;
+  auto line = dns_->process().waitForLogLine("421 for GET /status from 127.0.0.1:", 2s);
+  ASSERT_TRUE(line) << log();
+  EXPECT_NE(line->find("Host does not name this endpoint ('evil.example:" + port + "')"),
+            std::string::npos)
+      << *line;
+}
+
+TEST_F(Control, ConfiguredHostnamesAreAnsweredAndFollowReloads) {
+  start({.control_extra = ", hostnames: [ns1.mgmt.example.net]"});
+  const std::string port = std::to_string(port_);
+  auto curl = [&](const std::string& name) {
+    return runCommand({"curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--resolve",
+                       name + ":" + port + ":127.0.0.1", "http://" + name + ":" + port + "/status"})
+        .out;
+  };
+  EXPECT_EQ(curl("ns1.mgmt.example.net"), "200");
+  EXPECT_EQ(curl("ns2.mgmt.example.net"), "421");
+
+  writeFile(dns_->configPath(), config({}));
+  dns_->process().signal(SIGHUP);
+  ASSERT_TRUE(dns_->process().waitForLogLine("reload done", 10s)) << log();
+  EXPECT_EQ(curl("ns1.mgmt.example.net"), "421");
+  EXPECT_EQ(curl("127.0.0.1"), "200");
+}
+
+// Prometheus' own scrape, by address and by name, passes the Host check.
+TEST_F(Control, PrometheusScrapesTheEndpoint) {
+  CommandResult which = runCommand({"sh", "-c", "command -v prometheus"});
+  if (which.exit_code != 0) GTEST_SKIP() << "prometheus is not installed";
+  start();
+  const std::string port = std::to_string(port_);
+  std::string config_path = dir_.write("prometheus.yml",
+                                       "global: { scrape_interval: 1s, scrape_timeout: 1s }\n"
+                                       "scrape_configs:\n"
+                                       "  - job_name: understudy\n"
+                                       "    static_configs:\n"
+                                       "      - targets: [\"127.0.0.1:" +
+                                           port + "\", \"localhost:" + port + "\"]\n");
+  Json targets;
+  bool up = false;
+  std::string prometheus_log;
+  // The port picked may be taken before Prometheus binds it (tests run in parallel): retry.
+  for (int attempt = 1; attempt <= 3 && !up; ++attempt) {
+    const std::string n = std::to_string(attempt);
+    uint16_t web = pickFreePort();
+    Process prometheus({"prometheus", "--config.file=" + config_path,
+                        "--storage.tsdb.path=" + dir_.file("tsdb" + n),
+                        "--web.listen-address=127.0.0.1:" + std::to_string(web)},
+                       dir_.file("prometheus" + n + ".log"));
+    pollUntil(
+        [&] {
+          if (!prometheus.running()) return true;
+          HttpReply r = httpRequest(web, http::verb::get, "/api/v1/targets");
+          targets = r.json();
+          if (!targets.is_object() || targets["data"]["activeTargets"].size() != 2) return false;
+          for (const auto& t : targets["data"]["activeTargets"]) {
+            if (t["health"] != "up") return false;
+          }
+          up = true;
+          return true;
+        },
+        20s, 100ms);
+    prometheus_log = prometheus.log();
+    prometheus.stop();
+    if (prometheus_log.find("address already in use") == std::string::npos) break;
+  }
+  EXPECT_TRUE(up) << targets.dump(2) << prometheus_log;
+  EXPECT_EQ(metric(get("/metrics").body, R"(understudy_control_refused_total{reason="host"})"), 0);
+}
+
+// ctl names an IPv6 endpoint as RFC 9110 §7.2 says, "[::1]:PORT" (it sent a bare "::1").
+TEST_F(Control, CtlReachesAnIpv6Endpoint) {
+  start({.control_listen = "[::1]:0"});
+  const std::string url = "http://[::1]:" + std::to_string(port_);
+  CommandResult status = ctl({"--url", url, "status"});
+  EXPECT_EQ(status.exit_code, 0) << status.out << status.err;
+  CommandResult drain =
+      ctl({"--url", url, "--token-file", token_path_, "drain", "app", "192.0.2.10", "--for", "1m"});
+  EXPECT_EQ(drain.exit_code, 0) << drain.out << drain.err;
+  EXPECT_EQ(digApp(), kFailedOverAnswer);
 }
 
 TEST_F(Control, WithoutATokenFileMutationsAreForbiddenAndReadsStillWork) {
@@ -507,6 +1002,62 @@ TEST_F(Control, ReloadThroughTheEndpointIsTheSameAsSighup) {
   ASSERT_TRUE(pollUntil([&] { return get("/status").json()["reloads"]["ok"] == 2; }, 10s, 20ms));
   EXPECT_EQ(endpointStatus("192.0.2.10")["override"]["kind"], "drain");
   EXPECT_EQ(digApp(), kFailedOverAnswer);
+}
+
+// Issue 12: an override on an endpoint that a reload removed was kept silently. Now it is listed
+// (/status, /metrics, ctl status, one WARN per reload), expires or is cleared as usual, and
+// applies again if a reload brings the endpoint back while it lasts.
+TEST_F(Control, OverridesOnEndpointsAReloadRemovedAreListedAndCanBeCleared) {
+  start();
+  ASSERT_EQ(postWithToken("/pools/app/endpoints/192.0.2.10/drain?for=10m").status, 200);
+  auto reload = [&](const Options& o, int n) {
+    writeFile(dns_->configPath(), config(o));
+    dns_->process().signal(SIGHUP);
+    return pollUntil([&] { return get("/status").json()["reloads"]["ok"] == n; }, 10s, 20ms);
+  };
+  const std::string orphan =
+      R"(understudy_endpoint_override_orphaned{pool="app",endpoint="192.0.2.10",kind="drain"})";
+
+  ASSERT_TRUE(reload({.primary_endpoint = false}, 1)) << log();
+  EXPECT_EQ(digApp(), "192.0.2.20/300");
+  Json status = get("/status").json();
+  ASSERT_EQ(status["orphaned_overrides"].size(), 1u) << status.dump(2);
+  EXPECT_EQ(status["orphaned_overrides"][0]["pool"], "app");
+  EXPECT_EQ(status["orphaned_overrides"][0]["endpoint"], "192.0.2.10");
+  EXPECT_EQ(status["orphaned_overrides"][0]["kind"], "drain");
+  EXPECT_TRUE(status["orphaned_overrides"][0]["expires"].is_string());
+  EXPECT_EQ(metric(get("/metrics").body, orphan), 1);
+  auto line = dns_->process().waitForLogLine("override(s) on endpoints no longer in the", 2s);
+  ASSERT_TRUE(line) << log();
+  EXPECT_NE(line->find("warning"), std::string::npos) << *line;
+  EXPECT_NE(line->find("reload: 1 override(s)"), std::string::npos) << *line;
+  EXPECT_NE(line->find("drain on app/192.0.2.10 until "), std::string::npos) << *line;
+  CommandResult ctl_status = ctl({"--url", url(), "status"});
+  EXPECT_TRUE(std::regex_search(
+      ctl_status.out, std::regex(R"(no longer in the configuration[^\n]*\n.*\napp +192\.0\.2\.10 +)"
+                                 R"(drain until \d{4}-)")))
+      << ctl_status.out;
+
+  // Back while it lasts: the drain applies again, and the log says so.
+  ASSERT_TRUE(reload({}, 2)) << log();
+  EXPECT_EQ(digApp(), kFailedOverAnswer);
+  EXPECT_EQ(endpointStatus("192.0.2.10")["override"]["kind"], "drain");
+  EXPECT_TRUE(get("/status").json()["orphaned_overrides"].empty());
+  EXPECT_FALSE(metric(get("/metrics").body, orphan));
+  EXPECT_TRUE(
+      dns_->process().waitForLogLine("is back in the configuration; its override applies", 2s));
+
+  // Removed again, then cleared by name although the configuration no longer has it.
+  ASSERT_TRUE(reload({.primary_endpoint = false}, 3)) << log();
+  EXPECT_EQ(get("/status").json()["orphaned_overrides"].size(), 1u);
+  EXPECT_EQ(postWithToken("/pools/app/endpoints/192.0.2.10/drain").status, 404);
+  CommandResult clear =
+      ctl({"-c", dns_->configPath(), "--url", url(), "clear", "app", "192.0.2.10"});
+  EXPECT_EQ(clear.exit_code, 0) << clear.out << clear.err;
+  EXPECT_TRUE(get("/status").json()["orphaned_overrides"].empty());
+  ASSERT_TRUE(reload({}, 4)) << log();
+  EXPECT_EQ(digApp(), kPrimaryAnswer);
+  EXPECT_TRUE(endpointStatus("192.0.2.10")["override"].is_null());
 }
 
 TEST_F(Control, ABusyControlPortIsFatalAtStartUp) {

@@ -637,6 +637,14 @@ uint16_t pickFreePort() {
 
 namespace {
 
+// The text in the last "..." of a dig/kdig NSID line: `6e 73 ("ns")`, `6E73 "ns"`.
+std::string quotedTail(const std::string& s) {
+  size_t end = s.rfind('"');
+  size_t begin = end == std::string::npos || end == 0 ? std::string::npos : s.rfind('"', end - 1);
+  if (begin == std::string::npos) return s;
+  return s.substr(begin + 1, end - begin - 1);
+}
+
 DigResult parseDigYaml(const CommandResult& r) {
   DigResult res;
   res.output = r.out + r.err;
@@ -676,6 +684,8 @@ DigResult parseDigYaml(const CommandResult& r) {
       if (edns["flags"] && edns["flags"].IsScalar()) {
         msg.edns_do = splitFlags(edns["flags"].as<std::string>()).count("do") != 0;
       }
+      // NSID: 6e 73 2d 31 ("ns-1")
+      if (edns["NSID"] && edns["NSID"].IsScalar()) msg.nsid = quotedTail(edns["NSID"].Scalar());
     }
     for (const auto& q : d["QUESTION_SECTION"]) {
       std::istringstream in(q.as<std::string>());
@@ -737,6 +747,8 @@ DigResult parseKdigText(const CommandResult& r) {
       msg.edns_version = std::stoi(m[1]);
       msg.edns_do = splitFlags(m[2]).count("do") != 0;
       msg.edns_udp = std::stoi(m[3]);
+    } else if (in_edns && line.rfind(";; NSID: ", 0) == 0) {
+      msg.nsid = quotedTail(line);
     } else if (line.rfind(";; QUESTION SECTION", 0) == 0) {
       in_question = true;
     } else if (in_question && line.rfind(";; ", 0) == 0) {

@@ -148,8 +148,9 @@ struct Message {
   int edns_version = -1;
   int edns_udp = -1;
   bool edns_do = false;
-  std::string protocol;  // "UDP" or "TCP" (dig/kdig); empty for raw wire
-  size_t size = 0;       // message size in bytes
+  std::optional<std::string> nsid;  // the NSID option's text, as dig/kdig show it (RFC 5001)
+  std::string protocol;             // "UDP" or "TCP" (dig/kdig); empty for raw wire
+  size_t size = 0;                  // message size in bytes
 
   bool hasFlag(const std::string& f) const { return flags.count(f) != 0; }
   std::string str() const;  // multi-line, dig-like

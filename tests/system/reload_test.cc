@@ -119,18 +119,34 @@ TEST(Reload, TwentyReloadsUnderSteadyQueriesLoseNothing) {
     }
     done = true;
   });
+  // The configs alternate, so each reload changes the answer: every one must be seen to apply
+  // (its "reload done" logged and the new address served) before the next is sent.
+  auto served = [&]() -> std::string {
+    auto wire = udpExchange("127.0.0.1", port, query, 2s);
+    auto m = wire ? parseWire(*wire) : std::nullopt;
+    return m && m->answer.size() == 1 ? m->answer[0].rdata : "";
+  };
+  std::string last;
   for (int i = 0; i < 20; ++i) {
-    rewrite(d, zoneConfig(i % 2 ? "192.0.2.1" : "192.0.2.2"));
+    last = i % 2 ? "192.0.2.1" : "192.0.2.2";
+    rewrite(d, zoneConfig(last));
     d.process().signal(SIGHUP);
-    // Spread the reloads over the run: wait for roughly 1/20 of the queries.
+    EXPECT_TRUE(pollUntil(
+        [&] { return countLines(d.process().log(), "reload done") >= size_t(i) + 1; }, 10s))
+        << "reload " << i + 1 << " did not finish\n"
+        << d.process().log();
+    EXPECT_TRUE(pollUntil([&] { return served() == last; }, 5s))
+        << "reload " << i + 1 << " did not bring " << last;
+    // Spread the reloads over the run: wait for roughly 1/25 of the queries.
     pollUntil([&] { return answered + unexpected + lost >= (i + 1) * kQueries / 25; }, 10s);
   }
   client.join();
   EXPECT_EQ(lost, 0);
   EXPECT_EQ(unexpected, 0);
   EXPECT_EQ(answered, kQueries);
-  EXPECT_GE(countLines(d.process().log(), "reload done"), 1u);
+  EXPECT_EQ(countLines(d.process().log(), "reload done"), 20u) << d.process().log();
   EXPECT_EQ(countLines(d.process().log(), "reload failed"), 0u) << d.process().log();
+  EXPECT_EQ(served(), last);  // the final answer is the last config's
   EXPECT_EQ(d.process().stop(), 0);
 }
 

@@ -32,6 +32,18 @@ Strings recs(const std::vector<Rr>& rrs) {
   return out;
 }
 
+// Section as "owner ttl class type rdata" lines in the order received, owner lowercased: for
+// answers whose order is part of the answer (a CNAME chain in the order it is followed, a DNAME
+// before the CNAME synthesized from it; RFC 1034 §4.3.2, RFC 6672 §3.1).
+Strings inOrder(const std::vector<Rr>& rrs) {
+  Strings out;
+  for (auto r : rrs) {
+    r.owner = lower(r.owner);
+    out.push_back(r.str());
+  }
+  return out;
+}
+
 std::string join(const Strings& v, const char* sep = " ") {
   std::string out;
   for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
@@ -258,8 +270,8 @@ TEST_F(ServingTest, Cname_ReturnedAndFollowed) {
     SCOPED_TRACE(viaName(via));
     Message m = ask(via, {"app.example.test", "A"});
     EXPECT_NOERROR_AA(m);
-    EXPECT_EQ(recs(m.answer), (Strings{"app.example.test. 3600 IN CNAME www.example.test.",
-                                       "www.example.test. 300 IN A 192.0.2.1"}));
+    EXPECT_EQ(inOrder(m.answer), (Strings{"app.example.test. 3600 IN CNAME www.example.test.",
+                                          "www.example.test. 300 IN A 192.0.2.1"}));
   }
   // Asking for the CNAME itself returns only the CNAME.
   Message m = udp({"app.example.test", "CNAME"});
@@ -272,38 +284,85 @@ TEST_F(ServingTest, Cname_ReturnedAndFollowed) {
   EXPECT_EQ(recs(m.authority), Strings{kSoa});
 }
 
-TEST_F(ServingTest, CnameChain_FollowedToTheEnd) {
-  Message m = udp({"chain1.example.test", "AAAA"});
-  EXPECT_NOERROR_AA(m);
-  EXPECT_EQ(recs(m.answer), (Strings{"chain1.example.test. 3600 IN CNAME chain2.example.test.",
-                                     "chain2.example.test. 3600 IN CNAME chain3.example.test.",
-                                     "chain3.example.test. 120 IN CNAME www.example.test.",
-                                     "www.example.test. 300 IN AAAA 2001:db8::1"}));
+TEST_F(ServingTest, CnameChain_FollowedToTheEndInOrder) {
+  for (Via via : kAllVias) {
+    SCOPED_TRACE(viaName(via));
+    Message m = ask(via, {"chain1.example.test", "AAAA"});
+    EXPECT_NOERROR_AA(m);
+    EXPECT_EQ(inOrder(m.answer), (Strings{"chain1.example.test. 3600 IN CNAME chain2.example.test.",
+                                          "chain2.example.test. 3600 IN CNAME chain3.example.test.",
+                                          "chain3.example.test. 120 IN CNAME www.example.test.",
+                                          "www.example.test. 300 IN AAAA 2001:db8::1"}));
+  }
 }
 
+// A loop in our own zone is the operator's mistake, not a server failure: the answer carries the
+// chain up to the name that repeats, each CNAME once, NOERROR with AA, and the resolver sees the
+// loop itself. Knot 3.2 answers exactly this for the same zone (the differential test compares
+// loop1, loop2 and self); SERVFAIL would claim a failure of this server.
 TEST_F(ServingTest, CnameLoop_IsCut) {
-  for (Via via : {Via::kDigUdp, Via::kDigTcp}) {
+  for (Via via : kAllVias) {
     SCOPED_TRACE(viaName(via));
     Message m = ask(via, {"loop1.example.test", "A"});
-    EXPECT_TRUE(m.hasFlag("aa")) << m.str();
-    EXPECT_TRUE(m.rcode == "NOERROR" || m.rcode == "SERVFAIL") << m.rcode;
-    Strings got = recs(m.answer);
-    // Each CNAME of the loop at most once; the first one always.
-    Strings allowed = {"loop1.example.test. 3600 IN CNAME loop2.example.test.",
-                       "loop2.example.test. 3600 IN CNAME loop1.example.test."};
-    EXPECT_FALSE(got.empty());
-    EXPECT_LE(got.size(), 2u) << m.str();
-    for (const auto& r : got)
-      EXPECT_NE(std::find(allowed.begin(), allowed.end(), r), allowed.end()) << r;
-    EXPECT_NE(std::find(got.begin(), got.end(), allowed[0]), got.end()) << m.str();
+    EXPECT_NOERROR_AA(m);
+    EXPECT_EQ(inOrder(m.answer),
+              (Strings{"loop1.example.test. 3600 IN CNAME loop2.example.test.",
+                       "loop2.example.test. 3600 IN CNAME loop1.example.test."}));
+    EXPECT_TRUE(m.authority.empty()) << m.str();
   }
 }
 
 TEST_F(ServingTest, Cname_FollowedAcrossServedZones) {
   Message m = udp({"other.example.test", "A"});
   EXPECT_NOERROR_AA(m);
-  EXPECT_EQ(recs(m.answer), (Strings{"host.other.test. 300 IN A 192.0.2.77",
-                                     "other.example.test. 3600 IN CNAME host.other.test."}));
+  EXPECT_EQ(inOrder(m.answer), (Strings{"other.example.test. 3600 IN CNAME host.other.test.",
+                                        "host.other.test. 300 IN A 192.0.2.77"}));
+}
+
+TEST_F(ServingTest, Dname_AtTheApexRewritesEveryNameBelowAndTheChainIsFollowed) {
+  for (Via via : kAllVias) {
+    SCOPED_TRACE(viaName(via));
+    Message m = ask(via, {"app.moved.test", "A"});
+    EXPECT_NOERROR_AA(m);
+    EXPECT_EQ(inOrder(m.answer), (Strings{"moved.test. 600 IN DNAME example.test.",
+                                          "app.moved.test. 600 IN CNAME app.example.test.",
+                                          "app.example.test. 3600 IN CNAME www.example.test.",
+                                          "www.example.test. 300 IN A 192.0.2.1"}));
+  }
+  // The rewritten name does not exist: NXDOMAIN of example.test, with its SOA.
+  Message m = udp({"nope.moved.test", "A"});
+  EXPECT_EQ(m.rcode, "NXDOMAIN");
+  EXPECT_EQ(inOrder(m.answer), (Strings{"moved.test. 600 IN DNAME example.test.",
+                                        "nope.moved.test. 600 IN CNAME nope.example.test."}));
+  EXPECT_EQ(recs(m.authority), Strings{kSoa});
+}
+
+TEST_F(ServingTest, Dname_AtItsOwnerIsAnOrdinaryRrset) {
+  Message m = udp({"moved.test", "DNAME"});
+  EXPECT_NOERROR_AA(m);
+  EXPECT_EQ(inOrder(m.answer), Strings{"moved.test. 600 IN DNAME example.test."});
+  m = udp({"moved.test", "TXT"});
+  EXPECT_NOERROR_AA(m);
+  EXPECT_EQ(inOrder(m.answer), Strings{"moved.test. 3600 IN TXT \"moved\""});
+  // A CNAME query below the owner is answered by the synthesized CNAME.
+  m = udp({"www.moved.test", "CNAME"});
+  EXPECT_NOERROR_AA(m);
+  EXPECT_EQ(inOrder(m.answer), (Strings{"moved.test. 600 IN DNAME example.test.",
+                                        "www.moved.test. 600 IN CNAME www.example.test."}));
+}
+
+TEST_F(ServingTest, Dname_OverflowingSubstitutionIsYxDomain) {
+  // 4 labels of 60 octets + "moved.test." = 256 octets once rewritten into "example.test.":
+  // one octet too many (RFC 6672 §2.2). The question itself (254 octets) is valid.
+  std::string l(60, 'x');
+  std::string name = l + "." + l + "." + l + "." + l.substr(0, 58) + ".moved.test.";
+  for (Via via : {Via::kDigUdp, Via::kKdigTcp}) {
+    SCOPED_TRACE(viaName(via));
+    Message m = ask(via, {name, "A"});
+    EXPECT_EQ(m.rcode, "YXDOMAIN") << m.str();
+    EXPECT_TRUE(m.hasFlag("aa")) << m.str();
+    EXPECT_EQ(inOrder(m.answer), Strings{"moved.test. 600 IN DNAME example.test."});
+  }
 }
 
 TEST_F(ServingTest, Wildcard_SynthesizedWithTheQueryName) {
@@ -326,8 +385,8 @@ TEST_F(ServingTest, Wildcard_SynthesizedWithTheQueryName) {
 TEST_F(ServingTest, WildcardCname_SynthesizedAndFollowed) {
   Message m = udp({"x.wcname.example.test", "A"});
   EXPECT_NOERROR_AA(m);
-  EXPECT_EQ(recs(m.answer), (Strings{"www.example.test. 300 IN A 192.0.2.1",
-                                     "x.wcname.example.test. 3600 IN CNAME www.example.test."}));
+  EXPECT_EQ(inOrder(m.answer), (Strings{"x.wcname.example.test. 3600 IN CNAME www.example.test.",
+                                        "www.example.test. 300 IN A 192.0.2.1"}));
 }
 
 TEST_F(ServingTest, Wildcard_BlockedByAnExistingName) {
@@ -870,7 +929,7 @@ TEST_F(ServingIpv6Test, AnswersOnIpv6Loopback) {
 }
 
 TEST_F(ServingTest, ReadyLineCountsZonesAndListenersShareAPort) {
-  EXPECT_NE(server_->readyLine().find("serving 2 zones"), std::string::npos)
+  EXPECT_NE(server_->readyLine().find("serving 3 zones"), std::string::npos)
       << server_->readyLine();
   EXPECT_EQ(server_->port("udp"), server_->port("tcp"));
 }
@@ -940,6 +999,31 @@ TEST(CommandLine, CheckRejectsBadConfigsWithFileLineColumn) {
     EXPECT_NE(r.err.find(c.expected_location), std::string::npos) << r.err;
     EXPECT_NE(r.err.find(c.expected_message), std::string::npos) << r.err;
   }
+}
+
+// RFC 6672 §2.4: data below a DNAME owner would never be served; like Knot, the zone is refused
+// (rather than loaded with the data silently ignored), at the zone-file line of the record.
+TEST(CommandLine, CheckRejectsDataBelowADnameInAZoneFile) {
+  TempDir dir;
+  const std::string zone =
+      "$ORIGIN moved.test.\n"
+      "@ 3600 IN SOA ns1.example.test. hostmaster.example.test. 1 3600 600 1209600 300\n"
+      "@ IN NS ns1.example.test.\n"
+      "old IN DNAME new.example.test.\n";
+  std::string path = dir.write("dname.yaml",
+                               "server:\n  listen: [\"127.0.0.1:0\"]\n"
+                               "zones:\n  - name: moved.test\n    file: moved.zone\n");
+  dir.write("moved.zone", zone);
+  CommandResult r = runCommand({understudyBinary(), "check", "-c", path});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  dir.write("moved.zone", zone + "www.old IN A 192.0.2.1\n");  // line 5
+  r = runCommand({understudyBinary(), "check", "-c", path});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("moved.zone:5"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("A record for 'www.old.moved.test.' is below the DNAME at "
+                       "'old.moved.test.'"),
+            std::string::npos)
+      << r.err;
 }
 
 TEST(CommandLine, DaemonRefusesToStartOnABadConfig) {

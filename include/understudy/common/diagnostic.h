@@ -2,6 +2,7 @@
 // column and the key path, so an operator can jump straight to it.
 #pragma once
 
+#include <cstddef>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -60,5 +61,24 @@ class ConfigError : public std::runtime_error {
   }
   std::vector<Diagnostic> diagnostics_;
 };
+
+// At most this many diagnostics of one kind are reported; a last line says how many more there
+// were. A mistake repeated a million times (a shared record list, a generated zone) is then a
+// page of output, not a million lines and the memory to hold them.
+inline constexpr size_t kMaxReportedDiagnostics = 100;
+
+// `ds` cut to kMaxReportedDiagnostics, plus "N more <what> not shown" at the first dropped one's
+// file when any were dropped.
+inline std::vector<Diagnostic> reportable(std::vector<Diagnostic> ds, const char* what) {
+  if (ds.size() <= kMaxReportedDiagnostics) return ds;
+  std::string message = std::to_string(ds.size() - kMaxReportedDiagnostics);
+  message += " more ";
+  message += what;
+  message += " not shown";
+  SourceLocation where{ds[kMaxReportedDiagnostics].where.file, 0, 0};
+  ds.resize(kMaxReportedDiagnostics);
+  ds.push_back(Diagnostic{std::move(where), "", std::move(message)});
+  return ds;
+}
 
 }  // namespace understudy

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -10,16 +11,28 @@
 #include "understudy/common/diagnostic.h"
 #include "understudy/health/check.h"
 #include "understudy/zone/record.h"
+#include "understudy/zone/snapshot.h"
 
 namespace understudy::config {
 
+inline constexpr uint16_t kDefaultDnsPort = 53;
+inline constexpr uint16_t kDefaultControlPort = 8053;  // docs/control.md
+
 struct ListenAddress {
-  std::string address;  // numeric IPv4 or IPv6, without brackets
-  uint16_t port = 53;   // 0 = let the OS choose (tests)
+  std::string address;              // numeric IPv4 or IPv6, without brackets
+  uint16_t port = kDefaultDnsPort;  // 0 = let the OS choose (tests)
   SourceLocation where;
 
   std::string str() const;  // "127.0.0.1:5353", "[::1]:5353"
 };
+
+// "127.0.0.1:5353", "127.0.0.1", "[::1]:5353" or "[::1]": a numeric address (a config never
+// depends on the resolver at start-up) and a port, `default_port` when none is given. An IPv6
+// address must be in brackets, or "::1:5353" would be both an address and an address with a
+// port. The one parser of host:port settings (`server.listen`, `control.listen`, and `ctl`
+// reading the latter). nullopt with `*reason` when it is not such an address.
+std::optional<ListenAddress> parseListenAddress(std::string_view text, uint16_t default_port,
+                                                std::string* reason);
 
 // Response rate limiting (`server.rrl`), off unless present.
 struct RrlSettings {
@@ -40,10 +53,18 @@ struct ServerConfig {
   unsigned tcp_max_connections = 1024;
   uint16_t edns_udp_size = 1232;  // RFC 6891 / DNS flag day 2020 recommendation
   RrlSettings rrl;
+  // This instance's identity (`server.nsid`, the host name for `hostname`): the EDNS NSID option
+  // (RFC 5001) and CHAOS TXT id.server./hostname.bind. (RFC 4892). Empty: neither is answered.
+  std::string nsid;
+  // CHAOS TXT version.server./version.bind. (`server.version`). Empty: REFUSED.
+  std::string version;
   // A reload (load + compile) still running after this long is abandoned: a file on a stuck
   // path must not wedge every later reload.
   std::chrono::milliseconds reload_timeout{60000};
 };
+
+// At most this many octets in `server.nsid` and `server.version`.
+inline constexpr size_t kMaxIdentityLength = 128;
 
 struct LogConfig {
   std::string level = "info";   // trace, debug, info, warn, error, critical, off
@@ -56,6 +77,13 @@ struct ControlConfig {
   std::string address = "127.0.0.1";
   uint16_t port = 8053;
   std::string token_file;  // bearer token for mutating actions; empty = mutations refused
+  // Connections one client address may hold open at once, beside the endpoint's global cap, so
+  // that one client cannot take every connection (issue 12).
+  unsigned max_connections_per_client = 8;
+  // Host header names the endpoint answers to besides its own address (and localhost for a
+  // loopback listen): lowercased host names or IP literals, without port. Anything else gets 421,
+  // so a web page reached through a rebound DNS name reads nothing.
+  std::vector<std::string> hostnames;
   SourceLocation where;
 };
 
@@ -147,5 +175,14 @@ Config loadFile(const std::string& path);
 // `file:` paths resolve against `base_dir`.
 Config loadString(std::string_view yaml, const std::string& name,
                   const std::string& base_dir = ".");
+
+// What the answer engine needs from `server:`, precomputed (see zone::ServingOptions).
+inline zone::ServingOptions servingOptions(const ServerConfig& server) {
+  zone::ServingOptions options;
+  options.edns_udp_size = server.edns_udp_size;
+  options.setIdentity(server.nsid);
+  options.setVersion(server.version);
+  return options;
+}
 
 }  // namespace understudy::config

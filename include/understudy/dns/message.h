@@ -53,7 +53,8 @@ struct Query {
   uint16_t edns_udp_size = 0;
   uint8_t edns_version = 0;
   bool edns_do = false;
-  bool has_tsig = false;  // a TSIG RR was present; we have no keys (RFC 8945 §5.2: NOTAUTH)
+  bool edns_nsid = false;  // the OPT carried an NSID option (RFC 5001 §2.1)
+  bool has_tsig = false;   // a TSIG RR was present; we have no keys (RFC 8945 §5.2: NOTAUTH)
 };
 
 enum class ParseStatus {

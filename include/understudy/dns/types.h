@@ -46,6 +46,7 @@ inline constexpr uint8_t kServFail = 2;
 inline constexpr uint8_t kNxDomain = 3;
 inline constexpr uint8_t kNotImp = 4;
 inline constexpr uint8_t kRefused = 5;
+inline constexpr uint8_t kYxDomain = 6;  // RFC 6672 §2.2: DNAME substitution overflowed
 inline constexpr uint8_t kNotAuth = 9;
 // Extended (RFC 6891 §6.1.3): upper 8 bits travel in the OPT TTL field.
 inline constexpr uint16_t kBadVers = 16;
@@ -61,6 +62,8 @@ inline constexpr uint16_t kAd = 0x0020;
 inline constexpr uint16_t kCd = 0x0010;
 inline constexpr uint16_t kOpcodeMask = 0x7800;
 }  // namespace flag
+
+inline constexpr uint16_t kEdnsOptionNsid = 3;  // RFC 5001
 
 inline constexpr size_t kHeaderSize = 12;
 inline constexpr size_t kMaxNameLength = 255;  // RFC 1035 §2.3.4, wire octets

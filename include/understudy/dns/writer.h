@@ -32,8 +32,10 @@ class MessageWriter {
   bool writeRecord(Section section, std::string_view owner, uint16_t type, uint16_t rclass,
                    uint32_t ttl, std::string_view rdata) noexcept;
 
-  // Writes an OPT pseudo-RR (RFC 6891 §6.1.2) in the additional section.
-  bool writeOpt(uint16_t udp_size, uint8_t ext_rcode, uint8_t version, bool do_bit) noexcept;
+  // Writes an OPT pseudo-RR (RFC 6891 §6.1.2) in the additional section. `options` is its
+  // RDATA: EDNS options already encoded as {code, length, data}.
+  bool writeOpt(uint16_t udp_size, uint8_t ext_rcode, uint8_t version, bool do_bit,
+                std::string_view options = {}) noexcept;
 
   // Marks let a caller write several records and undo them together if the last one fails.
   struct Mark {

@@ -51,6 +51,16 @@ struct RecordStatus {
   std::optional<std::chrono::system_clock::time_point> last_change;
 };
 
+// An override on an endpoint that the configuration no longer has: a reload removed the pool or
+// the endpoint. It is kept (and expires or is cleared like any other) rather than silently lost
+// or silently kept: /status, /metrics and the reload log list it, and it applies again if a
+// later reload brings the endpoint back before it ends (issue 12).
+struct OrphanedOverride {
+  std::string pool;
+  std::string address;
+  Override override;
+};
+
 struct PoolStats {
   uint64_t transitions = 0;  // answer changes of the pool's records
   std::optional<std::chrono::system_clock::time_point> last_transition;
@@ -84,6 +94,8 @@ class Monitor {
   bool setOverride(const std::string& pool, const std::string& address, OverrideKind kind,
                    std::optional<std::chrono::seconds> duration, std::string* error);
   bool clearOverride(const std::string& pool, const std::string& address, std::string* error);
+  // Overrides whose pool or endpoint this configuration does not have, by pool and address.
+  std::vector<OrphanedOverride> orphanedOverrides() const;
 
   const Controller& controller() const { return controller_; }
   const config::Config& config() const { return *config_; }
@@ -110,6 +122,7 @@ class Monitor {
  private:
   void onResult(size_t target, const health::Outcome& outcome);
   void onNotRun(size_t target, const health::Outcome& outcome);
+  void logOrphanedOverrides(const Monitor& old) const;
   void expiryTick();
   std::vector<std::string> endpointsOf(size_t target) const;
   std::string poolsOf(size_t target) const;

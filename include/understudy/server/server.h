@@ -29,16 +29,30 @@ struct ServerOptions {
   unsigned threads = 1;
   std::chrono::milliseconds tcp_idle_timeout{10000};
   unsigned tcp_max_connections = 1024;
-  int udp_receive_buffer = 2 * 1024 * 1024;  // NSD's choice: survives bursts the default drops
-  RrlConfig rrl;                             // response rate limiting (UDP), off by default
+  // NSD's choice: survives bursts the default drops. Set with SO_RCVBUFFORCE where the process
+  // has CAP_NET_ADMIN, else with SO_RCVBUF, which the kernel caps at net.core.rmem_max.
+  int udp_receive_buffer = 2 * 1024 * 1024;
+  RrlConfig rrl;  // response rate limiting (UDP), off by default
 };
 
 struct BoundSocket {
   std::string protocol;  // "udp" or "tcp"
   std::string address;   // "127.0.0.1:5353" or "[::1]:5353"
+  // UDP: the receive buffer of the address's sockets (the smallest, should they differ) as
+  // getsockopt(SO_RCVBUF) reads it back. Linux doubles what is asked for to cover its own
+  // bookkeeping and reports the doubled figure: 4194304 when the 2 MiB asked for is in place.
+  int receive_buffer = 0;
 };
 
+// Why accept(2) failed on a DNS TCP listener, as counted in /metrics. Out of descriptors (per
+// process or system-wide) and out of kernel memory pause accepting instead of spinning on it.
+enum class AcceptError : uint8_t { kEmfile, kEnfile, kNoMemory, kOther };
+inline constexpr size_t kAcceptErrorKinds = 4;
+// "emfile", "enfile", "nomem", "other"
+const char* acceptErrorName(AcceptError kind) noexcept;
+
 class UdpServer;
+struct TcpCounters;
 
 class Server {
  public:
@@ -57,9 +71,12 @@ class Server {
   void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(2000));
 
   const std::vector<BoundSocket>& bound() const { return bound_; }
-  unsigned tcpConnections() const { return tcp_connections_.load(std::memory_order_relaxed); }
-  uint64_t tcpAccepted() const { return tcp_accepted_.load(std::memory_order_relaxed); }
-  uint64_t tcpRefused() const { return tcp_refused_.load(std::memory_order_relaxed); }
+  unsigned tcpConnections() const;
+  uint64_t tcpAccepted() const;
+  uint64_t tcpRefused() const;
+  // accept(2) failures on the DNS TCP listeners, by kind; after each the listener pauses
+  // (100 ms, doubling to 1 s while the failures go on) rather than retrying at once.
+  uint64_t tcpAcceptErrors(AcceptError kind) const;
   // New rate-limiting settings (a reload that changed `server.rrl`), effective from each UDP
   // thread's next datagram; turning it on or off needs no restart.
   void setRrl(RrlConfig rrl);
@@ -81,9 +98,7 @@ class Server {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;  // UDP and TCP
   std::vector<BoundSocket> bound_;
-  std::atomic<unsigned> tcp_connections_{0};
-  std::atomic<uint64_t> tcp_accepted_{0};
-  std::atomic<uint64_t> tcp_refused_{0};
+  std::unique_ptr<TcpCounters> tcp_;  // shared by every TCP thread
   std::unique_ptr<QueryStats> stats_;
   std::unique_ptr<RateLimiter> limiter_;
   bool started_ = false;

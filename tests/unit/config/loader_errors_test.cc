@@ -74,9 +74,27 @@ const std::vector<Case>& cases() {
         "not a numeric IPv4 address"}},
       {"ListenIpv6PortWithoutBrackets",
        "server:\n  listen:\n    - \"2001:db8::1:99999\"\n",
-       {"test.yaml:3:7: server.listen[0]: invalid listen address '2001:db8::1:99999': "
-        "'2001:db8::1:99999' is not a numeric IPv6 address (write [address]:port to give a "
-        "port)"}},
+       {"test.yaml:3:7: server.listen[0]: invalid listen address '2001:db8::1:99999': an IPv6 "
+        "address must be in brackets: '[address]:port'"}},
+      // "::1:5353" is an address of its own (port 53): it used to bind [::0.1.83.83]:53.
+      {"ListenIpv6AmbiguousWithoutBrackets",
+       "server:\n  listen: [\"::1:5353\"]\n",
+       {"test.yaml:2:12: server.listen[0]: invalid listen address '::1:5353': an IPv6 address "
+        "must be in brackets: write '[::1:5353]' (address ::1:5353, port 53), or '[::1]:5353' "
+        "(address ::1, port 5353)"}},
+      {"ListenIpv6AddressWithoutBrackets",
+       "server:\n  listen: [\"2001:db8::1\"]\n",
+       {"test.yaml:2:12: server.listen[0]: invalid listen address '2001:db8::1': an IPv6 address "
+        "must be in brackets: write '[2001:db8::1]' (address 2001:db8::1, port 53)"}},
+      {"ControlListenIpv6WithoutBrackets",
+       "control:\n  listen: \"::1:8053\"\n",
+       {"test.yaml:2:11: control.listen: invalid listen address '::1:8053': an IPv6 address must "
+        "be in brackets: write '[::1:8053]' (address ::1:8053, port 8053), or '[::1]:8053' "
+        "(address ::1, port 8053)"}},
+      {"ControlListenBadPort",
+       "control:\n  listen: \"127.0.0.1:http\"\n",
+       {"test.yaml:2:11: control.listen: invalid listen address '127.0.0.1:http': invalid port "
+        "'http' (expected 0..65535)"}},
       {"ListenMissingBracket",
        "server:\n  listen:\n    - \"[::1:53\"\n",
        {"test.yaml:3:7: server.listen[0]: invalid listen address '[::1:53': missing ']'"}},
@@ -85,8 +103,8 @@ const std::vector<Case>& cases() {
        {"test.yaml:5:7: server.listen[2]: duplicate listen address '127.0.0.1:53' (first given "
         "at test.yaml:3:7)"}},
       {"ListenDuplicateAfterDefaultPort",
-       "server:\n  listen: [\"::1\", \"[::1]:53\"]\n",
-       {"test.yaml:2:19: server.listen[1]: duplicate listen address '[::1]:53' (first given at "
+       "server:\n  listen: [\"[::1]\", \"[::1]:53\"]\n",
+       {"test.yaml:2:21: server.listen[1]: duplicate listen address '[::1]:53' (first given at "
         "test.yaml:2:12)"}},
       {"TcpIdleTimeoutTooShort",
        "server:\n  tcp_idle_timeout: 50ms\n",
@@ -110,6 +128,16 @@ const std::vector<Case>& cases() {
       {"EdnsUdpSizeList",
        "server:\n  edns_udp_size: [1]\n",
        {"test.yaml:2:18: server.edns_udp_size: expected an integer"}},
+      {"NsidTooLong",
+       "server:\n  nsid: " + std::string(129, 'n') + "\n",
+       {"test.yaml:2:9: server.nsid: too long: 129 octets (at most 128)"}},
+      {"NsidNotAString",
+       "server:\n  nsid: {name: a}\n",
+       {"test.yaml:2:9: server.nsid: expected a string"}},
+      {"NsidMissing", "server:\n  nsid:\n", {"test.yaml:2:3: server.nsid: missing value"}},
+      {"VersionTooLong",
+       "server:\n  threads: 1\n  version: \"" + std::string(200, 'v') + "\"\n",
+       {"test.yaml:3:12: server.version: too long: 200 octets (at most 128)"}},
       {"LogLevel",
        "log:\n  level: verbose\n",
        {"test.yaml:2:10: log.level: invalid log level 'verbose' (expected trace, debug, info, "

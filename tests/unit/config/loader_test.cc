@@ -1,6 +1,7 @@
 // Configurations that must load, and what they load into: defaults, durations, owner names,
 // multi-value records, zone files.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <string>
 #include <vector>
@@ -139,7 +140,7 @@ server:
   listen:
     - 0.0.0.0:0
     - "[::]:5353"
-    - "::1"
+    - "[::1]"
     - 127.0.0.2
     - "[2001:DB8::1]"
     - 192.0.2.1:65535
@@ -150,6 +151,42 @@ server:
                                            "[2001:db8::1]:53", "192.0.2.1:65535"}));
   EXPECT_EQ(config.server.listen[0].port, 0);
   EXPECT_EQ(config.server.listen[2].where.line, 6);
+}
+
+// The one parser of host:port settings: the default port is the caller's (53 for DNS, 8053 for
+// the control endpoint), and an IPv6 address needs its brackets.
+TEST(ParseListenAddress, DefaultPortAndBrackets) {
+  std::string reason;
+  auto a = parseListenAddress("127.0.0.1", kDefaultControlPort, &reason);
+  ASSERT_TRUE(a) << reason;
+  EXPECT_EQ(a->str(), "127.0.0.1:8053");
+  a = parseListenAddress("[::1]", kDefaultControlPort, &reason);
+  ASSERT_TRUE(a) << reason;
+  EXPECT_EQ(a->str(), "[::1]:8053");
+  a = parseListenAddress("[::1]:9000", kDefaultControlPort, &reason);
+  ASSERT_TRUE(a) << reason;
+  EXPECT_EQ(a->str(), "[::1]:9000");
+  a = parseListenAddress("192.0.2.1", kDefaultDnsPort, &reason);
+  ASSERT_TRUE(a) << reason;
+  EXPECT_EQ(a->str(), "192.0.2.1:53");
+  for (const char* bare : {"::1", "::", "::1:5353", "2001:db8::1", "fe80::1:53"}) {
+    EXPECT_FALSE(parseListenAddress(bare, kDefaultDnsPort, &reason)) << bare;
+    EXPECT_NE(reason.find("an IPv6 address must be in brackets"), std::string::npos) << reason;
+  }
+}
+
+TEST(LoadConfig, ControlListenWithoutAPortUsesTheDocumentedDefault) {
+  Config config = load("control: { listen: 127.0.0.2 }\n");
+  EXPECT_TRUE(config.control.enabled);
+  EXPECT_EQ(config.control.address, "127.0.0.2");
+  EXPECT_EQ(config.control.port, 8053);  // was 53, the DNS default
+  config = load("control: { listen: \"[::1]\" }\n");
+  EXPECT_EQ(config.control.address, "::1");
+  EXPECT_EQ(config.control.port, 8053);
+  config = load("control: { listen: \"[::1]:0\" }\n");
+  EXPECT_EQ(config.control.port, 0);
+  config = load("server: { listen: [127.0.0.2] }\n");
+  EXPECT_EQ(config.server.listen[0].port, 53);
 }
 
 TEST(LoadConfig, Durations) {
@@ -182,6 +219,33 @@ log:
   EXPECT_EQ(config.server.tcp_max_connections, 1000000u);
   EXPECT_EQ(config.server.edns_udp_size, 4096);
   EXPECT_EQ(config.log.level, "debug");
+}
+
+TEST(LoadConfig, IdentityAndVersion) {
+  Config none = load("server:\n  threads: 1\n");
+  EXPECT_EQ(none.server.nsid, "");
+  EXPECT_EQ(none.server.version, "");
+  Config text = load("server:\n  nsid: ns-ams-1\n  version: \"understudy 1.2\"\n");
+  EXPECT_EQ(text.server.nsid, "ns-ams-1");
+  EXPECT_EQ(text.server.version, "understudy 1.2");
+  // `hostname`: this machine's host name, read when the config is loaded.
+  char host[256] = {};
+  ASSERT_EQ(gethostname(host, sizeof host - 1), 0);
+  EXPECT_EQ(load("server:\n  nsid: hostname\n").server.nsid, host);
+  // Only for the NSID: a version of "hostname" is that word.
+  EXPECT_EQ(load("server:\n  version: hostname\n").server.version, "hostname");
+  // 128 octets is the most; an empty value means off (as in Knot).
+  EXPECT_EQ(load("server:\n  nsid: " + std::string(128, 'n') + "\n").server.nsid.size(), 128u);
+  EXPECT_EQ(load("server:\n  nsid: \"\"\n").server.nsid, "");
+  // Precomputed for the answer engine: the EDNS option and the TXT RDATA.
+  zone::ServingOptions options = servingOptions(text.server);
+  EXPECT_EQ(options.nsid_option, std::string("\0\3\0\x08ns-ams-1", 12));
+  EXPECT_EQ(options.identity_txt, "\x08ns-ams-1");
+  EXPECT_EQ(options.version_txt, "\x0eunderstudy 1.2");
+  zone::ServingOptions off = servingOptions(none.server);
+  EXPECT_EQ(off.nsid_option, "");
+  EXPECT_EQ(off.identity_txt, "");
+  EXPECT_EQ(off.version_txt, "");
 }
 
 TEST(LoadConfig, TtlsAndDefaults) {
@@ -357,8 +421,8 @@ TEST(LoadConfig, MissingConfigFile) {
   } catch (const ConfigError& e) {
     ASSERT_EQ(e.diagnostics().size(), 1u);
     EXPECT_EQ(e.diagnostics()[0].str(), UNDERSTUDY_TEST_DATA
-              "/configs/missing.yaml: cannot open config file: No such file "
-              "or directory");
+              "/configs/missing.yaml: cannot open config file '" UNDERSTUDY_TEST_DATA
+              "/configs/missing.yaml': No such file or directory");
   }
 }
 

@@ -55,6 +55,20 @@ TEST(ParseQuery, Edns) {
   EXPECT_EQ(q.edns_version, 0);
 }
 
+TEST(ParseQuery, EdnsNsidOptionIsNoticedAmongOthers) {
+  Query q;
+  ASSERT_EQ(parse(header(0x0100, 1, 0, 0, 1) + kQuestion + kOpt, q), ParseStatus::kOk);
+  EXPECT_FALSE(q.edns_nsid);
+  // OPT with a cookie (10, 8 octets) and an empty NSID option (3, RFC 5001 §2.1).
+  std::string opt =
+      "\0\0\x29\x04\xd0\0\0\0\0\0\x10"s + "\0\x0a\0\x08"s + std::string(8, 'c') + "\0\x03\0\0"s;
+  ASSERT_EQ(parse(header(0x0100, 1, 0, 0, 1) + kQuestion + opt, q), ParseStatus::kOk);
+  EXPECT_TRUE(q.edns_nsid);
+  // A fresh parse forgets it.
+  ASSERT_EQ(parse(header(0x0100, 1, 0, 0, 1) + kQuestion + kOpt, q), ParseStatus::kOk);
+  EXPECT_FALSE(q.edns_nsid);
+}
+
 struct Malformed {
   const char* what;
   std::string packet;
@@ -135,6 +149,26 @@ TEST(MessageWriter, DoesNotCompressSrvTargetsAndRollsBackWhenFull) {
   EXPECT_FALSE(w.writeRecord(Section::kAnswer, qname, 33, 1, 60, srv));  // does not fit in 60
   EXPECT_EQ(w.size(), before);
   EXPECT_EQ(w.count(Section::kAnswer), 1);
+}
+
+TEST(MessageWriter, OptCarriesItsOptionsWithinTheReservation) {
+  uint8_t buf[512];
+  MessageWriter w(buf, sizeof buf, 512);
+  const std::string nsid = "\0\x03\0\x04node"s;
+  w.reserve(11 + nsid.size());
+  ASSERT_TRUE(w.writeQuestion(reinterpret_cast<const uint8_t*>("\3www\4demo\4test\0"), 15, 1, 1));
+  const size_t before = w.size();
+  w.release(11 + nsid.size());
+  ASSERT_TRUE(w.writeOpt(1232, 0, 0, false, nsid));
+  ASSERT_EQ(w.size(), before + 11 + nsid.size());
+  EXPECT_EQ(std::string(reinterpret_cast<char*>(buf) + before, 11 + nsid.size()),
+            "\0\0\x29\x04\xd0\0\0\0\0\0\x08"s + nsid);
+  // Without room for its options, no OPT at all rather than half of one.
+  MessageWriter tight(buf, sizeof buf, before + 11 + nsid.size() - 1);
+  ASSERT_TRUE(
+      tight.writeQuestion(reinterpret_cast<const uint8_t*>("\3www\4demo\4test\0"), 15, 1, 1));
+  EXPECT_FALSE(tight.writeOpt(1232, 0, 0, false, nsid));
+  EXPECT_EQ(tight.count(Section::kAdditional), 0);
 }
 
 }  // namespace

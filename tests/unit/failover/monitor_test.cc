@@ -257,6 +257,69 @@ TEST_F(MonitorTest, OverridesExpireAndSurviveAReplacementMonitor) {
   EXPECT_TRUE(store->all().empty());
 }
 
+// Issue 12: an override on an endpoint a reload removed is listed as orphaned (not silently
+// kept), still expires, and applies again when a later reload brings the endpoint back.
+TEST_F(MonitorTest, OverridesOnRemovedEndpointsAreOrphanedAndApplyAgainWhenTheyReturn) {
+  std::chrono::system_clock::time_point wall{std::chrono::hours(24 * 365 * 50)};
+  auto store = std::make_shared<OverrideStore>();
+  auto full = std::make_shared<config::Config>(config::loadString(kConfig, "m.yaml"));
+  std::string text = kConfig;
+  const std::string removed =
+      "      - { address: 192.0.2.10, probe_address: 127.0.0.11, priority: 1 }\n";
+  text.erase(text.find(removed), removed.size());
+  auto without = std::make_shared<config::Config>(config::loadString(text, "m.yaml"));
+  auto monitorFor = [&](std::shared_ptr<config::Config> c, uint64_t seed) {
+    auto m = std::make_unique<Monitor>(timers, prober, c, zone::compile(c->zones, {}), holder, seed,
+                                       store);
+    m->wall_clock = [&] { return wall; };
+    return m;
+  };
+  auto first = monitorFor(full, 1);
+  first->start();
+  timers.advance(milliseconds(5));
+  first->publish();
+  std::string error;
+  ASSERT_TRUE(first->setOverride("app", "192.0.2.10", OverrideKind::kDrain,
+                                 std::chrono::seconds(60), &error));
+  EXPECT_TRUE(first->orphanedOverrides().empty());
+
+  auto second = monitorFor(without, 2);
+  second->adoptStateFrom(*first);
+  first.reset();
+  second->start();
+  second->publish();
+  auto orphans = second->orphanedOverrides();
+  ASSERT_EQ(orphans.size(), 1u);
+  EXPECT_EQ(orphans[0].pool, "app");
+  EXPECT_EQ(orphans[0].address, "192.0.2.10");
+  EXPECT_EQ(orphans[0].override.kind, OverrideKind::kDrain);
+  // A new override on an endpoint that is not there is still refused.
+  EXPECT_FALSE(
+      second->setOverride("app", "192.0.2.10", OverrideKind::kForceUp, std::nullopt, &error));
+
+  // Back in the configuration while unexpired: the drain applies again.
+  auto third = monitorFor(full, 3);
+  third->adoptStateFrom(*second);
+  second.reset();
+  third->start();
+  timers.advance(milliseconds(5));
+  third->publish();
+  EXPECT_TRUE(third->orphanedOverrides().empty());
+  EXPECT_EQ(ask(current(), "app.f.test.", LDNS_RR_TYPE_A).rdata, "192.0.2.20");
+
+  // Orphaned again, it expires on its own.
+  auto fourth = monitorFor(without, 4);
+  fourth->adoptStateFrom(*third);
+  third.reset();
+  fourth->start();
+  fourth->publish();
+  ASSERT_EQ(fourth->orphanedOverrides().size(), 1u);
+  wall += std::chrono::seconds(61);
+  timers.advance(milliseconds(1500));
+  EXPECT_TRUE(fourth->orphanedOverrides().empty());
+  EXPECT_TRUE(store->all().empty());
+}
+
 // Counts what a sink receives.
 struct RecordingSink : EventSink {
   void onHealth(const HealthEvent& e) override { health.push_back(e); }

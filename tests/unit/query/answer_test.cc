@@ -51,10 +51,31 @@ zones:
       - { name: nods, type: NS, value: ns.nods }
       - { name: ns.nods, type: A, value: 192.0.2.201 }
       - { name: big, type: TXT, values: [ {BIG} ] }
+      - { name: old, type: DNAME, ttl: 600, value: new }
+      - { name: a.new, type: A, value: 192.0.2.77 }
+      - { name: a.new, type: MX, value: "10 mail" }
+      - { name: viacname, type: CNAME, value: a.old }
+      - { name: away, type: DNAME, value: elsewhere.test. }
+      - { name: toother, type: DNAME, value: other.test. }
+      - { name: long, type: DNAME, value: {LONG}.elsewhere.test. }
+      - { name: dloop1, type: DNAME, value: dloop2 }
+      - { name: dloop2, type: DNAME, value: dloop1 }
+      - { name: grow, type: DNAME, value: x.grow }
+      - { name: up, type: DNAME, value: example.test. }
   - name: other.test
     records:
       - { name: www, type: A, value: 198.51.100.1 }
+  - name: moved.test
+    records:
+      - { name: "@", type: NS, value: ns.elsewhere.test. }
+      - { name: "@", type: DNAME, value: example.test. }
 )";
+
+// 3 labels of 63 octets: 192 octets, so a DNAME to it overflows 255 for long enough names.
+std::string longLabels() {
+  std::string label(63, 'l');
+  return label + "." + label + "." + label;
+}
 
 std::string fixtureYaml() {
   std::string yaml = kFixture;
@@ -64,14 +85,14 @@ std::string fixtureYaml() {
     values += "'\"record number " + std::to_string(i) + " with some padding to make it long\"'";
   }
   yaml.replace(yaml.find("{BIG}"), 5, values);
+  yaml.replace(yaml.find("{LONG}"), 6, longLabels());
   return yaml;
 }
 
 const zone::Snapshot& fixture() {
   static std::shared_ptr<const zone::Snapshot> snapshot = [] {
     config::Config c = config::loadString(fixtureYaml(), "fixture.yaml");
-    zone::ServingOptions options;
-    options.edns_udp_size = c.server.edns_udp_size;
+    zone::ServingOptions options = config::servingOptions(c.server);
     return zone::compile(c.zones, options);
   }();
   return *snapshot;
@@ -84,6 +105,8 @@ struct QueryOptions {
   uint16_t qclass = LDNS_RR_CLASS_IN;
   ldns_pkt_opcode opcode = LDNS_PACKET_QUERY;
   Transport transport = Transport::kUdp;
+  bool nsid = false;                         // ask for the NSID (RFC 5001: an empty option 3)
+  const zone::Snapshot* snapshot = nullptr;  // nullptr: fixture()
 };
 
 struct Response {
@@ -96,7 +119,8 @@ struct Response {
   ldns_pkt_rcode rcode() const { return ldns_pkt_get_rcode(pkt); }
   bool aa() const { return ldns_pkt_aa(pkt); }
   bool tc() const { return ldns_pkt_tc(pkt); }
-  std::vector<std::string> section(ldns_rr_list* list) const {
+  // "owner ttl class type rdata" per record, in the order sent.
+  std::vector<std::string> lines(ldns_rr_list* list) const {
     std::vector<std::string> out;
     for (size_t i = 0; i < ldns_rr_list_rr_count(list); ++i) {
       char* s = ldns_rr2str(ldns_rr_list_rr(list, i));
@@ -106,10 +130,24 @@ struct Response {
       for (auto& c : line) c = c == '\t' ? ' ' : c;
       out.push_back(line);
     }
+    return out;
+  }
+  std::vector<std::string> section(ldns_rr_list* list) const {
+    std::vector<std::string> out = lines(list);
     std::sort(out.begin(), out.end());
     return out;
   }
+  // The answer section as sent, for answers whose order is meaningful: a CNAME chain in the
+  // order it is followed (RFC 1034 §4.3.2), each DNAME before the CNAME synthesized from it
+  // (RFC 6672 §3.1).
+  std::vector<std::string> answerInOrder() const { return lines(ldns_pkt_answer(pkt)); }
   std::vector<std::string> answer() const { return section(ldns_pkt_answer(pkt)); }
+  // The OPT's RDATA (its EDNS options, encoded), "" when it has none or there is no OPT.
+  std::string ednsOptions() const {
+    ldns_rdf* data = ldns_pkt_edns_data(pkt);
+    if (!data) return "";
+    return std::string(reinterpret_cast<const char*>(ldns_rdf_data(data)), ldns_rdf_size(data));
+  }
   std::vector<std::string> authority() const { return section(ldns_pkt_authority(pkt)); }
   std::vector<std::string> additional() const { return section(ldns_pkt_additional(pkt)); }
 };
@@ -124,6 +162,11 @@ std::unique_ptr<Response> ask(const std::string& name, ldns_rr_type type, QueryO
     ldns_pkt_set_edns_version(q, o.edns_version);
     ldns_pkt_set_edns_do(q, false);
     // ldns only emits OPT when some EDNS field is non-default; udp size always is here.
+    if (o.nsid) {
+      static const uint8_t kNsidRequest[] = {0, 3, 0, 0};
+      ldns_pkt_set_edns_data(
+          q, ldns_rdf_new_frm_data(LDNS_RDF_TYPE_UNKNOWN, sizeof kNsidRequest, kNsidRequest));
+    }
   }
   uint8_t* wire = nullptr;
   size_t wire_len = 0;
@@ -131,7 +174,8 @@ std::unique_ptr<Response> ask(const std::string& name, ldns_rr_type type, QueryO
   ldns_pkt_free(q);
   auto r = std::make_unique<Response>();
   r->wire.resize(kMaxResponseSize);
-  r->size = answer(std::span<const uint8_t>(wire, wire_len), &fixture(), o.transport, r->wire);
+  r->size = answer(std::span<const uint8_t>(wire, wire_len), o.snapshot ? o.snapshot : &fixture(),
+                   o.transport, r->wire);
   free(wire);
   r->wire.resize(r->size);
   if (r->size) {
@@ -194,8 +238,8 @@ TEST(Answer, CnameIsFollowedWithinTheZone) {
   auto r = ask("alias.example.test.", LDNS_RR_TYPE_A);
   EXPECT_EQ(r->rcode(), LDNS_RCODE_NOERROR);
   EXPECT_TRUE(r->aa());
-  EXPECT_EQ(r->answer(), (Lines{"alias.example.test. 3600 IN CNAME www.example.test.",
-                                "www.example.test. 300 IN A 192.0.2.1"}));
+  EXPECT_EQ(r->answerInOrder(), (Lines{"alias.example.test. 3600 IN CNAME www.example.test.",
+                                       "www.example.test. 300 IN A 192.0.2.1"}));
 }
 
 TEST(Answer, CnameQueryIsNotFollowed) {
@@ -205,9 +249,9 @@ TEST(Answer, CnameQueryIsNotFollowed) {
 
 TEST(Answer, CnameChainAcrossZonesWeServe) {
   auto r = ask("chain1.example.test.", LDNS_RR_TYPE_AAAA);
-  EXPECT_EQ(r->answer(), (Lines{"chain1.example.test. 3600 IN CNAME chain2.example.test.",
-                                "chain2.example.test. 3600 IN CNAME www.example.test.",
-                                "www.example.test. 300 IN AAAA 2001:db8::1"}));
+  EXPECT_EQ(r->answerInOrder(), (Lines{"chain1.example.test. 3600 IN CNAME chain2.example.test.",
+                                       "chain2.example.test. 3600 IN CNAME www.example.test.",
+                                       "www.example.test. 300 IN AAAA 2001:db8::1"}));
 }
 
 TEST(Answer, CnameToMissingNameIsNxDomain) {
@@ -228,8 +272,8 @@ TEST(Answer, CnameOutOfOurZonesStops) {
 TEST(Answer, CnameLoopIsCut) {
   auto r = ask("loop1.example.test.", LDNS_RR_TYPE_A);
   EXPECT_EQ(r->rcode(), LDNS_RCODE_NOERROR);
-  EXPECT_EQ(r->answer(), (Lines{"loop1.example.test. 3600 IN CNAME loop2.example.test.",
-                                "loop2.example.test. 3600 IN CNAME loop1.example.test."}));
+  EXPECT_EQ(r->answerInOrder(), (Lines{"loop1.example.test. 3600 IN CNAME loop2.example.test.",
+                                       "loop2.example.test. 3600 IN CNAME loop1.example.test."}));
 }
 
 TEST(Answer, WildcardSynthesis) {
@@ -256,8 +300,8 @@ TEST(Answer, ExistingNameBlocksWildcard) {
 
 TEST(Answer, WildcardCname) {
   auto r = ask("foo.wc.example.test.", LDNS_RR_TYPE_A);
-  EXPECT_EQ(r->answer(), (Lines{"foo.wc.example.test. 3600 IN CNAME www.example.test.",
-                                "www.example.test. 300 IN A 192.0.2.1"}));
+  EXPECT_EQ(r->answerInOrder(), (Lines{"foo.wc.example.test. 3600 IN CNAME www.example.test.",
+                                       "www.example.test. 300 IN A 192.0.2.1"}));
 }
 
 TEST(Answer, ReferralBelowACut) {
@@ -449,6 +493,328 @@ TEST(Answer, NoSnapshotRefusesEverything) {
   EXPECT_EQ(out[3] & 0xf, LDNS_RCODE_REFUSED);
 }
 
+// ---------------------------------------------------------------------------------------------
+// DNAME (RFC 6672). old.example.test. DNAME new.example.test. (TTL 600).
+
+const std::string kExampleSoa =
+    "example.test. 300 IN SOA ns1.example.test. hostmaster.example.test. 7 3600 600 1209600 300";
+
+TEST(Dname, BelowTheOwnerSynthesizesACnameAndFollowsIt) {
+  auto r = ask("a.old.example.test.", LDNS_RR_TYPE_A);
+  EXPECT_EQ(r->rcode(), LDNS_RCODE_NOERROR);
+  EXPECT_TRUE(r->aa());
+  EXPECT_EQ(r->answerInOrder(), (Lines{"old.example.test. 600 IN DNAME new.example.test.",
+                                       "a.old.example.test. 600 IN CNAME a.new.example.test.",
+                                       "a.new.example.test. 3600 IN A 192.0.2.77"}));
+  EXPECT_TRUE(r->authority().empty());
+}
+
+TEST(Dname, FollowedTargetGetsItsAdditionalRecords) {
+  auto r = ask("a.old.example.test.", LDNS_RR_TYPE_MX);
+  EXPECT_EQ(r->answerInOrder(), (Lines{"old.example.test. 600 IN DNAME new.example.test.",
+                                       "a.old.example.test. 600 IN CNAME a.new.example.test.",
+                                       "a.new.example.test. 3600 IN MX 10 mail.example.test."}));
+  EXPECT_EQ(r->additional(), Lines{"mail.example.test. 3600 IN A 192.0.2.25"});
+}
+
+TEST(Dname, SynthesizedTargetMissingIsNxDomain) {
+  // RFC 6604 §3 as for CNAME: the rcode is that of the last name, x.y.new.example.test.
+  auto r = ask("x.y.old.example.test.", LDNS_RR_TYPE_A);
+  EXPECT_EQ(r->rcode(), LDNS_RCODE_NXDOMAIN);
+  EXPECT_TRUE(r->aa());
+  EXPECT_EQ(r->answerInOrder(),
+            (Lines{"old.example.test. 600 IN DNAME new.example.test.",
+                   "x.y.old.example.test. 600 IN CNAME x.y.new.example.test."}));
+  EXPECT_EQ(r->authority(), Lines{kExampleSoa});
+}
+
+TEST(Dname, AtTheOwnerIsAnOrdinaryRrset) {
+  auto dname = ask("old.example.test.", LDNS_RR_TYPE_DNAME);
+  EXPECT_EQ(dname->rcode(), LDNS_RCODE_NOERROR);
+  EXPECT_TRUE(dname->aa());
+  EXPECT_EQ(dname->answerInOrder(), Lines{"old.example.test. 600 IN DNAME new.example.test."});
+  EXPECT_TRUE(dname->authority().empty());
+  // The owner itself is not redirected: other types are NODATA.
+  auto a = ask("old.example.test.", LDNS_RR_TYPE_A);
+  EXPECT_EQ(a->rcode(), LDNS_RCODE_NOERROR);
+  EXPECT_TRUE(a->answer().empty());
+  EXPECT_EQ(a->authority(), Lines{kExampleSoa});
+  auto any = ask("old.example.test.", LDNS_RR_TYPE_ANY);
+  EXPECT_EQ(any->answerInOrder(), Lines{"old.example.test. 600 IN DNAME new.example.test."});
+}
+
+TEST(Dname, QtypeCnameStopsAtTheSynthesizedCname) {
+  auto r = ask("a.old.example.test.", LDNS_RR_TYPE_CNAME);
+  EXPECT_EQ(r->rcode(), LDNS_RCODE_NOERROR);
+  EXPECT_EQ(r->answerInOrder(), (Lines{"old.example.test. 600 IN DNAME new.example.test.",
+                                       "a.old.example.test. 600 IN CNAME a.new.example.test."}));
+  EXPECT_TRUE(r->authority().empty());
+}
+
+TEST(Dname, QtypeDnameBelowTheOwnerIsFollowedToTheTarget) {
+  // The target a.new has no DNAME: the chain ends in NODATA there (as Knot answers).
+  auto r = ask("a.old.example.test.", LDNS_RR_TYPE_DNAME);
+  EXPECT_EQ(r->rcode(), LDNS_RCODE_NOERROR);
+  EXPECT_EQ(r->answerInOrder(), (Lines{"old.example.test. 600 IN DNAME new.example.test.",
+                                       "a.old.example.test. 600 IN CNAME a.new.example.test."}));
+  EXPECT_EQ(r->authority(), Lines{kExampleSoa});
+}
+
+TEST(Dname, CnameIntoADnameAndOn) {
+  auto r = ask("viacname.example.test.", LDNS_RR_TYPE_A);
+  EXPECT_EQ(r->rcode(), LDNS_RCODE_NOERROR);
+  EXPECT_EQ(r->answerInOrder(), (Lines{"viacname.example.test. 3600 IN CNAME a.old.example.test.",
+                                       "old.example.test. 600 IN DNAME new.example.test.",
+                                       "a.old.example.test. 600 IN CNAME a.new.example.test.",
+                                       "a.new.example.test. 3600 IN A 192.0.2.77"}));
+}
+
+TEST(Dname, TargetInAnotherServedZoneIsFollowed) {
+  auto r = ask("www.toother.example.test.", LDNS_RR_TYPE_A);
+  EXPECT_EQ(r->rcode(), LDNS_RCODE_NOERROR);
+  EXPECT_EQ(r->answerInOrder(), (Lines{"toother.example.test. 3600 IN DNAME other.test.",
+                                       "www.toother.example.test. 3600 IN CNAME www.other.test.",
+                                       "www.other.test. 3600 IN A 198.51.100.1"}));
+}
+
+TEST(Dname, TargetOutsideOurZonesStopsAfterTheCname) {
+  auto r = ask("www.away.example.test.", LDNS_RR_TYPE_A);
+  EXPECT_EQ(r->rcode(), LDNS_RCODE_NOERROR);
+  EXPECT_TRUE(r->aa());
+  EXPECT_EQ(r->answerInOrder(),
+            (Lines{"away.example.test. 3600 IN DNAME elsewhere.test.",
+                   "www.away.example.test. 3600 IN CNAME www.elsewhere.test."}));
+  EXPECT_TRUE(r->authority().empty());
+}
+
+TEST(Dname, AtTheApexRedirectsTheWholeZone) {
+  auto r = ask("www.moved.test.", LDNS_RR_TYPE_A);
+  EXPECT_EQ(r->rcode(), LDNS_RCODE_NOERROR);
+  EXPECT_TRUE(r->aa());
+  EXPECT_EQ(r->answerInOrder(), (Lines{"moved.test. 3600 IN DNAME example.test.",
+                                       "www.moved.test. 3600 IN CNAME www.example.test.",
+                                       "www.example.test. 300 IN A 192.0.2.1"}));
+  // The apex itself keeps its own data.
+  auto ns = ask("moved.test.", LDNS_RR_TYPE_NS);
+  EXPECT_EQ(ns->answerInOrder(), Lines{"moved.test. 3600 IN NS ns.elsewhere.test."});
+}
+
+TEST(Dname, OverlongResultIsYxDomainWithTheDname) {
+  // 192-octet target + "elsewhere.test.": a query name whose labels below "long" take more than
+  // 255 - 208 octets cannot be rewritten (RFC 6672 §2.2).
+  std::string label(30, 'q');
+  std::string fits = label + ".long.example.test.";                     // 31 + 208 = 239 octets
+  std::string overflows = label + "." + label + ".long.example.test.";  // 62 + 208 = 270
+  const std::string dname = "long.example.test. 3600 IN DNAME " + longLabels() + ".elsewhere.test.";
+  auto ok = ask(fits, LDNS_RR_TYPE_A);
+  EXPECT_EQ(ok->rcode(), LDNS_RCODE_NOERROR);
+  EXPECT_EQ(ok->answerInOrder(), (Lines{dname, fits + " 3600 IN CNAME " + label + "." +
+                                                   longLabels() + ".elsewhere.test."}));
+  auto r = ask(overflows, LDNS_RR_TYPE_A);
+  EXPECT_EQ(r->rcode(), LDNS_RCODE_YXDOMAIN);
+  EXPECT_TRUE(r->aa());
+  EXPECT_EQ(r->answerInOrder(), Lines{dname});
+  EXPECT_TRUE(r->authority().empty());
+}
+
+TEST(Dname, KeepsTheQueryCaseBelowTheOwner) {
+  // The labels taken from the question keep the client's case in the synthesized target; the
+  // DNAME's target keeps its configured case. (Owner names are compressed against the question
+  // and earlier RDATA, so they take the case of what they point at: RFC 4343 §4.1 allows it.)
+  auto r = ask("A.OLD.EXAMPLE.TEST.", LDNS_RR_TYPE_A);
+  EXPECT_EQ(r->answerInOrder(), (Lines{"OLD.EXAMPLE.TEST. 600 IN DNAME new.example.test.",
+                                       "A.OLD.EXAMPLE.TEST. 600 IN CNAME A.new.example.test.",
+                                       "A.new.example.test. 3600 IN A 192.0.2.77"}));
+}
+
+TEST(Dname, LoopBetweenTwoDnamesIsCut) {
+  auto r = ask("a.dloop1.example.test.", LDNS_RR_TYPE_A);
+  EXPECT_EQ(r->rcode(), LDNS_RCODE_NOERROR);
+  EXPECT_EQ(r->answerInOrder(),
+            (Lines{"dloop1.example.test. 3600 IN DNAME dloop2.example.test.",
+                   "a.dloop1.example.test. 3600 IN CNAME a.dloop2.example.test.",
+                   "dloop2.example.test. 3600 IN DNAME dloop1.example.test.",
+                   "a.dloop2.example.test. 3600 IN CNAME a.dloop1.example.test."}));
+}
+
+TEST(Dname, TargetBelowItsOwnerEndsAtTheChainLimitWithTheDnameOnce) {
+  // grow DNAME x.grow: a.grow -> a.x.grow -> a.x.x.grow ... never repeats a name.
+  auto r = ask("a.grow.example.test.", LDNS_RR_TYPE_A);
+  EXPECT_EQ(r->rcode(), LDNS_RCODE_NOERROR);
+  Lines got = r->answerInOrder();
+  ASSERT_FALSE(got.empty());
+  EXPECT_EQ(got[0], "grow.example.test. 3600 IN DNAME x.grow.example.test.");
+  EXPECT_EQ(std::count_if(got.begin(), got.end(),
+                          [](const std::string& l) { return l.find(" DNAME ") != l.npos; }),
+            1);
+  EXPECT_EQ(got.size(), 1u + 12u) << "one DNAME, then one CNAME per step of the chain limit";
+  EXPECT_EQ(got[1], "a.grow.example.test. 3600 IN CNAME a.x.grow.example.test.");
+  EXPECT_EQ(got[2], "a.x.grow.example.test. 3600 IN CNAME a.x.x.grow.example.test.");
+}
+
+TEST(Dname, TruncatedByWholeRrsetsInChainOrder) {
+  // up DNAME example.test.: big.up -> big, whose TXT RRset does not fit in 512 octets.
+  QueryOptions o;
+  o.edns = false;
+  auto r = ask("big.up.example.test.", LDNS_RR_TYPE_TXT, o);
+  EXPECT_TRUE(r->tc());
+  EXPECT_LE(r->size, 512u);
+  EXPECT_EQ(r->answerInOrder(), (Lines{"up.example.test. 3600 IN DNAME example.test.",
+                                       "big.up.example.test. 3600 IN CNAME big.example.test."}));
+  o.transport = Transport::kTcp;
+  auto full = ask("big.up.example.test.", LDNS_RR_TYPE_TXT, o);
+  EXPECT_FALSE(full->tc());
+  EXPECT_EQ(full->answerInOrder().size(), 2u + 40u);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Identity: NSID (RFC 5001) and CHAOS TXT (RFC 4892), from `server.nsid` and `server.version`.
+
+const zone::Snapshot& identityFixture() {
+  static std::shared_ptr<const zone::Snapshot> snapshot = [] {
+    config::Config c = config::loadString(
+        "server: { nsid: ns-ams-1, version: understudy 9.9 }\n"
+        "zones:\n  - name: example.test\n    records:\n"
+        "      - { name: www, type: A, value: 192.0.2.1 }\n"
+        "      - { name: big, type: TXT, values: [" +
+            std::string("'\"0 some padding padding padding padding padding padding padding\"', "
+                        "'\"1 some padding padding padding padding padding padding padding\"', "
+                        "'\"2 some padding padding padding padding padding padding padding\"', "
+                        "'\"3 some padding padding padding padding padding padding padding\"', "
+                        "'\"4 some padding padding padding padding padding padding padding\"', "
+                        "'\"5 some padding padding padding padding padding padding padding\"', "
+                        "'\"6 some padding padding padding padding padding padding padding\"', "
+                        "'\"7 some padding padding padding padding padding padding padding\"']}\n"),
+        "identity.yaml");
+    return zone::compile(c.zones, config::servingOptions(c.server));
+  }();
+  return *snapshot;
+}
+
+const std::string kNsidOption = std::string("\0\3\0\x08", 4) + "ns-ams-1";
+
+TEST(Nsid, SentOnlyToAClientThatAsksWhenConfigured) {
+  QueryOptions asks;
+  asks.nsid = true;
+  asks.snapshot = &identityFixture();
+  auto r = ask("www.example.test.", LDNS_RR_TYPE_A, asks);
+  EXPECT_EQ(r->rcode(), LDNS_RCODE_NOERROR);
+  EXPECT_EQ(r->answer(), Lines{"www.example.test. 3600 IN A 192.0.2.1"});
+  EXPECT_EQ(r->ednsOptions(), kNsidOption);
+  // Not asked: no option.
+  QueryOptions silent;
+  silent.snapshot = &identityFixture();
+  EXPECT_EQ(ask("www.example.test.", LDNS_RR_TYPE_A, silent)->ednsOptions(), "");
+  // Asked, not configured: nothing changes.
+  QueryOptions unconfigured;
+  unconfigured.nsid = true;
+  auto plain = ask("www.example.test.", LDNS_RR_TYPE_A, unconfigured);
+  EXPECT_TRUE(ldns_pkt_edns(plain->pkt));
+  EXPECT_EQ(plain->ednsOptions(), "");
+}
+
+TEST(Nsid, OnEveryAnswerThatCarriesAnOptButBadvers) {
+  QueryOptions asks;
+  asks.nsid = true;
+  asks.snapshot = &identityFixture();
+  // Negative and refused answers say which instance answered, too.
+  auto nx = ask("nope.example.test.", LDNS_RR_TYPE_A, asks);
+  EXPECT_EQ(nx->rcode(), LDNS_RCODE_NXDOMAIN);
+  EXPECT_EQ(nx->ednsOptions(), kNsidOption);
+  auto refused = ask("www.example.com.", LDNS_RR_TYPE_A, asks);
+  EXPECT_EQ(refused->rcode(), LDNS_RCODE_REFUSED);
+  EXPECT_EQ(refused->ednsOptions(), kNsidOption);
+  auto notimp = ask("www.example.test.", LDNS_RR_TYPE_A, [&] {
+    QueryOptions o = asks;
+    o.opcode = LDNS_PACKET_STATUS;
+    return o;
+  }());
+  EXPECT_EQ(notimp->rcode(), LDNS_RCODE_NOTIMPL);
+  EXPECT_EQ(notimp->ednsOptions(), kNsidOption);
+  // BADVERS: the options of an EDNS version we do not speak are not read.
+  QueryOptions v1 = asks;
+  v1.edns_version = 1;
+  auto badvers = ask("www.example.test.", LDNS_RR_TYPE_A, v1);
+  EXPECT_EQ(ldns_pkt_edns_extended_rcode(badvers->pkt), 1);
+  EXPECT_EQ(badvers->ednsOptions(), "");
+}
+
+TEST(Nsid, AlwaysFitsBesideATruncatedAnswer) {
+  QueryOptions asks;
+  asks.nsid = true;
+  asks.udp_size = 512;
+  asks.snapshot = &identityFixture();
+  auto r = ask("big.example.test.", LDNS_RR_TYPE_TXT, asks);
+  EXPECT_TRUE(r->tc());
+  EXPECT_LE(r->size, 512u);
+  EXPECT_TRUE(r->answer().empty());
+  EXPECT_EQ(r->ednsOptions(), kNsidOption);
+  // With a little more room the RRset fits beside the NSID exactly as it would without it.
+  asks.udp_size = 1232;
+  auto whole = ask("big.example.test.", LDNS_RR_TYPE_TXT, asks);
+  EXPECT_FALSE(whole->tc());
+  EXPECT_EQ(whole->answer().size(), 8u);
+}
+
+TEST(Chaos, IdServerAndHostnameBindAnswerTheIdentity) {
+  QueryOptions ch;
+  ch.qclass = LDNS_RR_CLASS_CH;
+  ch.snapshot = &identityFixture();
+  for (const char* name : {"id.server.", "hostname.bind.", "ID.Server."}) {
+    auto r = ask(name, LDNS_RR_TYPE_TXT, ch);
+    EXPECT_EQ(r->rcode(), LDNS_RCODE_NOERROR) << name;
+    EXPECT_TRUE(r->aa()) << name;
+    EXPECT_EQ(r->answerInOrder(), Lines{std::string(name) + " 0 CH TXT \"ns-ams-1\""}) << name;
+    EXPECT_TRUE(r->authority().empty()) << name;
+  }
+  for (const char* name : {"version.server.", "version.bind."}) {
+    auto r = ask(name, LDNS_RR_TYPE_TXT, ch);
+    EXPECT_EQ(r->rcode(), LDNS_RCODE_NOERROR) << name;
+    EXPECT_TRUE(r->aa()) << name;
+    EXPECT_EQ(r->answerInOrder(), Lines{std::string(name) + " 0 CH TXT \"understudy 9.9\""})
+        << name;
+  }
+}
+
+TEST(Chaos, EverythingElseIsRefusedAsBefore) {
+  QueryOptions ch;
+  ch.qclass = LDNS_RR_CLASS_CH;
+  ch.snapshot = &identityFixture();
+  // Another type, another CHAOS name, an IN name in class CH.
+  for (auto [name, type] :
+       {std::pair{"id.server.", LDNS_RR_TYPE_A}, std::pair{"id.server.", LDNS_RR_TYPE_ANY},
+        std::pair{"authors.bind.", LDNS_RR_TYPE_TXT},
+        std::pair{"www.example.test.", LDNS_RR_TYPE_TXT}}) {
+    auto r = ask(name, type, ch);
+    EXPECT_EQ(r->rcode(), LDNS_RCODE_REFUSED) << name;
+    EXPECT_FALSE(r->aa()) << name;
+    EXPECT_TRUE(r->answer().empty()) << name;
+  }
+  // id.server. in class IN is not ours either.
+  QueryOptions in;
+  in.snapshot = &identityFixture();
+  EXPECT_EQ(ask("id.server.", LDNS_RR_TYPE_TXT, in)->rcode(), LDNS_RCODE_REFUSED);
+  // Without `server.nsid` / `server.version` all four names are REFUSED, as before.
+  QueryOptions unconfigured;
+  unconfigured.qclass = LDNS_RR_CLASS_CH;
+  for (const char* name : {"id.server.", "hostname.bind.", "version.server.", "version.bind."}) {
+    auto r = ask(name, LDNS_RR_TYPE_TXT, unconfigured);
+    EXPECT_EQ(r->rcode(), LDNS_RCODE_REFUSED) << name;
+    EXPECT_TRUE(r->answer().empty()) << name;
+  }
+}
+
+TEST(Chaos, VersionAloneDoesNotNameTheInstance) {
+  config::Config c = config::loadString("server: { version: v1 }\n", "v.yaml");
+  auto snapshot = zone::compile(c.zones, config::servingOptions(c.server));
+  QueryOptions ch;
+  ch.qclass = LDNS_RR_CLASS_CH;
+  ch.snapshot = snapshot.get();
+  EXPECT_EQ(ask("version.bind.", LDNS_RR_TYPE_TXT, ch)->rcode(), LDNS_RCODE_NOERROR);
+  EXPECT_EQ(ask("id.server.", LDNS_RR_TYPE_TXT, ch)->rcode(), LDNS_RCODE_REFUSED);
+  ch.nsid = true;
+  EXPECT_EQ(ask("version.bind.", LDNS_RR_TYPE_TXT, ch)->ednsOptions(), "");
+}
 }  // namespace
 }  // namespace understudy::query
 

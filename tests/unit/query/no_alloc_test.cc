@@ -30,20 +30,27 @@ void operator delete(void* p, size_t) noexcept {
 namespace understudy::query {
 namespace {
 
-std::vector<uint8_t> makeQuery(const std::string& wire_name, uint16_t qtype, bool edns) {
+std::vector<uint8_t> makeQuery(const std::string& wire_name, uint16_t qtype, bool edns,
+                               uint16_t qclass = 1, bool nsid = false) {
   std::string q = std::string("\xab\xcd\x01\x00\x00\x01\x00\x00\x00\x00\x00", 11);
   q += static_cast<char>(edns ? 1 : 0);
   q += wire_name;
   q += static_cast<char>(qtype >> 8);
   q += static_cast<char>(qtype & 0xff);
-  q += std::string("\x00\x01", 2);
-  if (edns) q += std::string("\x00\x00\x29\x04\xd0\x00\x00\x00\x00\x00\x00", 11);
+  q += static_cast<char>(qclass >> 8);
+  q += static_cast<char>(qclass & 0xff);
+  if (edns && nsid) {
+    q += std::string("\x00\x00\x29\x04\xd0\x00\x00\x00\x00\x00\x04\x00\x03\x00\x00", 15);
+  } else if (edns) {
+    q += std::string("\x00\x00\x29\x04\xd0\x00\x00\x00\x00\x00\x00", 11);
+  }
   return std::vector<uint8_t>(q.begin(), q.end());
 }
 
 TEST(NoAllocation, UdpAnswerPathAllocatesNothing) {
   using std::string_literals::operator""s;
   config::Config c = config::loadString(R"(
+server: { nsid: ns-noalloc-1, version: "understudy test" }
 zones:
   - name: example.test
     records:
@@ -54,9 +61,15 @@ zones:
       - { name: "*.wild", type: A, value: 192.0.2.9 }
       - { name: sub, type: NS, value: ns.sub }
       - { name: ns.sub, type: A, value: 192.0.2.10 }
+      - { name: old, type: DNAME, value: example.test. }
+      - { name: long, type: DNAME, value: lllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllll.lllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllll.lllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllll.example.test. }
 )",
                                         "noalloc.yaml");
-  auto snapshot = zone::compile(c.zones, {});
+  auto snapshot = zone::compile(c.zones, config::servingOptions(c.server));
+  // 64 octets below "long": rewritten, 270 octets (YXDOMAIN).
+  std::string overflowing(1, 63);
+  overflowing.append(63, 'q');
+  overflowing += "\4long\7example\4test\0"s;
   std::vector<std::vector<uint8_t>> queries = {
       makeQuery("\3www\7example\4test\0"s, 1, true),
       makeQuery("\3WWW\7example\4test\0"s, 28, false),
@@ -66,6 +79,14 @@ zones:
       makeQuery("\1a\3sub\7example\4test\0"s, 1, true),
       makeQuery("\7example\4test\0"s, 2, true),
       makeQuery("\3www\7example\3com\0"s, 1, true),
+      // DNAME: synthesis, the chain followed on (www.old -> www), and YXDOMAIN.
+      makeQuery("\3www\3old\7example\4test\0"s, 1, true),
+      makeQuery("\5alias\3OLD\7example\4test\0"s, 1, false),
+      makeQuery(overflowing, 1, true),
+      // The NSID, and CHAOS identity and version (class 3).
+      makeQuery("\3www\7example\4test\0"s, 1, true, 1, /*nsid=*/true),
+      makeQuery("\2id\6server\0"s, 16, true, 3, /*nsid=*/true),
+      makeQuery("\7VERSION\4bind\0"s, 16, false, 3),
   };
   std::vector<uint8_t> out(kMaxResponseSize);
   long before = g_allocations.load();
@@ -78,6 +99,18 @@ zones:
   long after = g_allocations.load();
   EXPECT_EQ(answered, 100 * queries.size());
   EXPECT_EQ(after - before, 0) << "heap allocations on the answer path";
+  // The DNAME queries took the paths they are here for: DNAME + CNAME + A, and YXDOMAIN.
+  ASSERT_GT(answer(queries[8], snapshot.get(), Transport::kUdp, out), 12u);
+  EXPECT_EQ(out[7], 3) << "ANCOUNT of www.old.example.test A";
+  ASSERT_GT(answer(queries[10], snapshot.get(), Transport::kUdp, out), 12u);
+  EXPECT_EQ(out[3] & 0xf, 6) << "YXDOMAIN";
+  // And the identity ones theirs: the OPT grew by the NSID option, CHAOS answered.
+  size_t plain = answer(queries[0], snapshot.get(), Transport::kUdp, out);
+  size_t with_nsid = answer(queries[11], snapshot.get(), Transport::kUdp, out);
+  EXPECT_EQ(with_nsid, plain + 4 + 12);
+  ASSERT_GT(answer(queries[12], snapshot.get(), Transport::kUdp, out), 12u);
+  EXPECT_EQ(out[3] & 0xf, 0) << "id.server CH TXT";
+  EXPECT_EQ(out[7], 1) << "ANCOUNT of id.server CH TXT";
 }
 
 }  // namespace

@@ -72,9 +72,9 @@ TEST(NoAllocation, UdpServingThreadsAllocateNothing) {
     for (auto& c : clients) {
       // Over the limit of 5 per second, most of these are dropped or slipped (truncated).
       for (const Bytes& q :
-           {query("www.example.test", 1, ++id), query("big.example.test", 16, ++id),
-            query("big.example.test", 16, ++id, true), query("nope.example.test", 28, ++id),
-            Bytes{1, 2, 3}}) {
+           {query("www.example.test", 1, ++id), query("www.old.example.test", 1, ++id),
+            query("big.example.test", 16, ++id), query("big.example.test", 16, ++id, true),
+            query("nope.example.test", 28, ++id), Bytes{1, 2, 3}}) {
         c->send(to, q);
       }
     }

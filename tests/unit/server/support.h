@@ -39,7 +39,10 @@ inline std::shared_ptr<const zone::Snapshot> testSnapshot(const std::string& www
       "      - { name: \"@\", type: NS, value: ns1 }\n"
       "      - { name: ns1, type: A, value: 192.0.2.53 }\n"
       "      - { name: www, type: A, value: " +
-      www + " }\n";
+      www +
+      " }\n"
+      // DNAME synthesis builds a name per query: the no-allocation test asks below it.
+      "      - { name: old, type: DNAME, value: example.test. }\n";
   for (int i = 0; i < 12; ++i) {
     yaml += "      - { name: big, type: TXT, value: '\"" + std::to_string(i) +
             std::string(60, 'x') + "\"' }\n";

@@ -8,6 +8,7 @@
 
 #include "understudy/config/config.h"
 #include "understudy/dns/name.h"
+#include "understudy/dns/types.h"
 
 namespace understudy::zone {
 namespace {
@@ -74,8 +75,37 @@ INSTANTIATE_TEST_SUITE_P(
              "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\" }\n",
              "t.yaml:4:39: zones[0].records[0]: DS record at the zone apex belongs in the parent "
              "zone (RFC 4034 §5)"},
-        Case{"dname", "      - { name: old, type: DNAME, value: new.example. }\n",
-             "t.yaml:4:42: zones[0].records[0]: DNAME records are not supported"}),
+        Case{"data_below_dname",
+             "      - { name: old, type: DNAME, value: new.example. }\n"
+             "      - { name: www.old, type: A, value: 192.0.2.1 }\n",
+             "t.yaml:5:42: zones[0].records[1]: A record for 'www.old.example.test.' is below the "
+             "DNAME at 'old.example.test.' and would never be served (RFC 6672 §2.4)"},
+        Case{"wildcard_below_dname",
+             "      - { name: old, type: DNAME, value: new.example. }\n"
+             "      - { name: \"*.a.old\", type: TXT, value: x }\n",
+             "t.yaml:5:46: zones[0].records[1]: TXT record for '*.a.old.example.test.' is below "
+             "the DNAME at 'old.example.test.' and would never be served (RFC 6672 §2.4)"},
+        Case{"two_dnames", "      - { name: old, type: DNAME, values: [a.example., b.example.] }\n",
+             "t.yaml:4:44: zones[0].records[0]: more than one DNAME record for "
+             "'old.example.test.' (RFC 6672 §2.4)"},
+        Case{"dname_and_cname",
+             "      - { name: old, type: DNAME, value: new.example. }\n"
+             "      - { name: old, type: CNAME, value: www }\n",
+             "t.yaml:4:42: zones[0].records[0]: CNAME and other data: 'old.example.test.' has a "
+             "CNAME at t.yaml:5:42 and a DNAME record (RFC 1034 §3.6.2)"},
+        Case{"dname_at_delegation",
+             "      - { name: sub, type: NS, value: ns.example. }\n"
+             "      - { name: sub, type: DNAME, value: new.example. }\n",
+             "t.yaml:5:42: zones[0].records[1]: DNAME record at delegation point "
+             "'sub.example.test.' would never be served (only NS, DS and glue)"},
+        Case{"dname_below_delegation",
+             "      - { name: sub, type: NS, value: ns.example. }\n"
+             "      - { name: d.sub, type: DNAME, value: new.example. }\n"
+             "      - { name: x.d.sub, type: TXT, value: x }\n",
+             "t.yaml:5:44: zones[0].records[1]: DNAME record for 'd.sub.example.test.' is below "
+             "the delegation to 'sub.example.test.' and would never be served\n"
+             "t.yaml:6:44: zones[0].records[2]: TXT record for 'x.d.sub.example.test.' is below "
+             "the delegation to 'sub.example.test.' and would never be served"}),
     [](const auto& info) { return std::string(info.param.what); });
 
 TEST(Compile, DuplicateZoneNamesTheFirst) {
@@ -122,6 +152,29 @@ TEST(Compile, BuildsEmptyNonTerminalsCutsAndWildcards) {
   EXPECT_EQ(z.negative_ttl, 300u);  // default SOA minimum 300 < default TTL 3600
   EXPECT_EQ(snapshot->findZone(*dns::nameFromText("x.y.example.test.", "")), &z);
   EXPECT_EQ(snapshot->findZone(*dns::nameFromText("example.com.", "")), nullptr);
+}
+
+TEST(Compile, DnameIsServedDataAndAllowedAtTheApex) {
+  // RFC 6672 §2.3: a DNAME may sit at the apex beside SOA and NS (the zone then holds nothing
+  // else); elsewhere it is an RRset of its owner like any other.
+  config::Config c = config::loadString(
+      "zones:\n"
+      "  - name: example.test\n    records:\n"
+      "      - { name: old, type: DNAME, ttl: 60, value: new.example. }\n"
+      "  - name: moved.test\n    records:\n"
+      "      - { name: \"@\", type: NS, value: ns.example. }\n"
+      "      - { name: \"@\", type: DNAME, value: example.test. }\n",
+      "t.yaml");
+  auto snapshot = compile(c.zones, {});
+  const Zone& z = *snapshot->zones()[0];
+  const Node* old = z.find(*dns::nameFromText("old.example.test.", ""));
+  ASSERT_NE(old, nullptr);
+  const Rrset* dname = old->find(dns::rrtype::kDname);
+  ASSERT_NE(dname, nullptr);
+  EXPECT_EQ(dname->ttl, 60u);
+  EXPECT_EQ(dname->rdatas.front(), *dns::nameFromText("new.example.", ""));
+  const Zone& moved = *snapshot->zones()[1];
+  ASSERT_NE(moved.apex->find(dns::rrtype::kDname), nullptr);
 }
 
 }  // namespace

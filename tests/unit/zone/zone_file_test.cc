@@ -427,7 +427,8 @@ TEST(ZoneFile, MissingFile) {
   Diagnostic d = importError("does_not_exist.zone");
   EXPECT_EQ(d.where.file, kZones + "does_not_exist.zone");
   EXPECT_EQ(d.where.line, 0);
-  EXPECT_EQ(d.message, "cannot open zone file: No such file or directory");
+  EXPECT_EQ(d.message,
+            "cannot open zone file '" + kZones + "does_not_exist.zone': No such file or directory");
 }
 
 }  // namespace

@@ -1,0 +1,133 @@
+// Helpers for the control unit tests: a Sources double whose reads a test can make throw, a
+// ControlServer on its own io_context thread (run the way the daemon runs its control thread),
+// and a blocking HTTP client.
+#pragma once
+
+#include <utility>  // Boost 1.74 Asio uses std::exchange without including it
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "../support/log_capture.h"
+#include "understudy/control/control_server.h"
+#include "understudy/control/run_loop.h"
+#include "understudy/control/sources.h"
+
+namespace understudy::control::test {
+
+// Reads nothing but an empty snapshot holder and, when set, a server. `fault` runs inside
+// reloads(), which GET /metrics calls: a test makes it throw to stand for a bug in a route.
+class FakeSources : public Sources {
+ public:
+  failover::Monitor* monitor() override { return nullptr; }
+  const zone::SnapshotHolder& snapshots() const override { return holder; }
+  const server::Server* server() const override { return server_; }
+  const notify::Notifier* notifier() const override { return nullptr; }
+  ReloadCounts reloads() const override {
+    if (fault) fault();
+    return {};
+  }
+  ReloadAnswer reload(const char*) override { return {true, "reload started"}; }
+
+  zone::SnapshotHolder holder;
+  const server::Server* server_ = nullptr;
+  std::function<void()> fault;
+};
+
+// A ControlServer on 127.0.0.1 (a port the OS picks), its io_context run on a thread of its own
+// through runCatchingExceptions, as the daemon runs its control thread.
+class ControlHarness {
+ public:
+  explicit ControlHarness(Sources& sources) {
+    config::ControlConfig config;
+    config.enabled = true;
+    config.address = "127.0.0.1";
+    config.port = 0;
+    server_ = std::make_unique<ControlServer>(io_, sources, config);
+    server_->start();
+    thread_ = std::thread([this] { caught_ = runCatchingExceptions(io_, "test-control"); });
+  }
+  ~ControlHarness() {
+    // ControlServer is not thread-safe: stop it on its own thread, then let the loop end.
+    std::promise<void> stopped;
+    boost::asio::post(io_, [&] {
+      server_->stop();
+      stopped.set_value();
+    });
+    stopped.get_future().wait();
+    io_.stop();
+    thread_.join();
+  }
+  uint16_t port() const {
+    std::string a = server_->boundAddress();
+    return static_cast<uint16_t>(std::stoi(a.substr(a.rfind(':') + 1)));
+  }
+  boost::asio::io_context& io() { return io_; }
+  // Exceptions the loop caught; read after the harness is gone or from the io thread.
+  size_t caught() const { return caught_; }
+
+ private:
+  boost::asio::io_context io_;
+  std::unique_ptr<ControlServer> server_;
+  std::thread thread_;
+  size_t caught_ = 0;
+};
+
+struct Reply {
+  int status = 0;
+  std::string body;
+  bool keep_alive = false;
+  std::string error;  // non-empty when the exchange failed
+};
+
+// One HTTP/1.1 client connection; requests go out in order on it (keep-alive).
+class HttpClient {
+ public:
+  explicit HttpClient(uint16_t port) : socket_(io_) {
+    boost::system::error_code ec;
+    socket_.connect({boost::asio::ip::make_address("127.0.0.1"), port}, ec);
+    error_ = ec ? ec.message() : "";
+  }
+  Reply get(const std::string& target) {
+    namespace http = boost::beast::http;
+    Reply r;
+    if (!error_.empty()) {
+      r.error = "connect: " + error_;
+      return r;
+    }
+    http::request<http::empty_body> req{http::verb::get, target, 11};
+    req.set(http::field::host, "127.0.0.1");
+    req.keep_alive(true);
+    boost::system::error_code ec;
+    http::write(socket_, req, ec);
+    if (ec) {
+      r.error = "write: " + ec.message();
+      return r;
+    }
+    http::response<http::string_body> res;
+    http::read(socket_, buffer_, res, ec);
+    if (ec) {
+      r.error = "read: " + ec.message();
+      return r;
+    }
+    r.status = res.result_int();
+    r.body = res.body();
+    r.keep_alive = res.keep_alive();
+    return r;
+  }
+
+ private:
+  boost::asio::io_context io_;
+  boost::asio::ip::tcp::socket socket_;
+  boost::beast::flat_buffer buffer_;
+  std::string error_;
+};
+
+}  // namespace understudy::control::test
