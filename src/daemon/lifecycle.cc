@@ -31,7 +31,7 @@ const char* eventName(Event event) {
     case Event::kReloadLoaded:
       return "reload loaded";
     case Event::kReloadFailed:
-      return "reload failed";
+      return "reload rejected";
     case Event::kReloadTimedOut:
       return "reload timed out";
     case Event::kReloadApplied:
@@ -141,12 +141,12 @@ Step Lifecycle::on(Event event, std::string_view trigger) {
           step.note = "new configuration loaded; applying it";
           break;
         case Event::kReloadFailed:
-          step = finishReload(step, "reload failed; still serving the previous configuration");
+          step = finishReload(step, "new configuration refused; the previous one keeps serving");
           break;
         case Event::kReloadTimedOut:
           step = finishReload(step,
-                              "reload abandoned after its time limit; still serving the previous "
-                              "configuration");
+                              "abandoned after its time limit; the previous configuration keeps "
+                              "serving");
           break;
         case Event::kStopRequested:
           stop();
@@ -161,7 +161,7 @@ Step Lifecycle::on(Event event, std::string_view trigger) {
           queue();
           break;
         case Event::kReloadApplied:
-          step = finishReload(step, "reload done");
+          step = finishReload(step, "new configuration serving");
           break;
         case Event::kStopRequested:
           stop();

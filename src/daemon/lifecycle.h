@@ -56,7 +56,8 @@ struct Step {
   Phase to = Phase::kStarting;
   Action action = Action::kNone;
   // For a log line: what happened, in an operator's words ("reload requested by SIGHUP queued
-  // behind the reload in progress").
+  // behind the reload in progress"). Never the words of the lines operators already grep for
+  // ("reload done", "reload failed", " -> ").
   std::string note;
   // With kStartReload: who asked (for a queued reload, who asked first).
   std::string trigger;
