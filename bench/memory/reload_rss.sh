@@ -71,6 +71,8 @@ for r in $(seq 1 "$reloads"); do
   waitlog "reload done:" "$r"
   echo "after reload $r: $(settle) MiB"
 done
-[[ -n "${SMAPS:-}" ]] && bash /tmp/smaps_top.sh "$pid" 10
+if [[ -n "${SMAPS:-}" ]]; then  # the ten mappings with the most resident KiB
+  awk '/^[0-9a-f]+-[0-9a-f]+ /{m=$0} /^Rss:/{print $2, m}' "/proc/$pid/smaps" | sort -rn | head -10
+fi
 kill -TERM "$pid"
 wait "$pid" || true
