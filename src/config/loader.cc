@@ -845,7 +845,7 @@ class Loader {
     if (!expectMap(node, key)) return;
     Fields f = fields(node, key,
                       {"listen", "threads", "tcp_idle_timeout", "tcp_max_connections",
-                       "edns_udp_size", "rrl", "nsid", "version"});
+                       "edns_udp_size", "rrl", "nsid", "version", "reload_timeout"});
     if (auto rrl = f.get("rrl")) loadRrl(*rrl, server.rrl);
     if (auto listen = f.get("listen")) loadListen(*listen, server.listen);
     if (auto threads = f.get("threads")) {
@@ -866,6 +866,12 @@ class Loader {
     if (auto max = f.get("tcp_max_connections")) {
       if (auto value = integer(*max, "server.tcp_max_connections", 1, 1000000)) {
         server.tcp_max_connections = static_cast<unsigned>(*value);
+      }
+    }
+    if (auto timeout = f.get("reload_timeout")) {
+      if (auto value = duration(*timeout, "server.reload_timeout", std::chrono::milliseconds(10),
+                                std::chrono::milliseconds(3600 * 1000))) {
+        server.reload_timeout = *value;
       }
     }
     // RFC 6891 §6.2.5: below 512 is not allowed; above 4096 invites fragmentation.

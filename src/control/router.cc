@@ -218,9 +218,10 @@ Response Router::mutate(const Request& req, const Peer& peer, const std::string&
 
   if (path == "/reload") {
     if (!query.empty()) return error(req, http::status::bad_request, "/reload takes no parameters");
-    sources_.reload("control request");
+    ReloadAnswer answer = sources_.reload("control request");
+    if (!answer.accepted) return error(req, http::status::service_unavailable, answer.message);
     return json(req, http::status::accepted,
-                Json{{"message", "reload started; watch /status or the log for the result"}});
+                Json{{"message", answer.message + "; watch /status or the log for the result"}});
   }
   // /pools/{pool}/endpoints/{address}/{action}
   auto parts = split(std::string_view(path).substr(1), '/');

@@ -4,19 +4,23 @@
 
 #include <utility>  // Boost 1.74 Asio uses std::exchange without including it
 
+#include <atomic>
 #include <boost/asio.hpp>
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
+#include <string_view>
 #include <vector>
 
+#include "daemon/lifecycle.h"
+#include "daemon/reload_worker.h"
 #include "health/asio_prober.h"
 #include "understudy/config/config.h"
 #include "understudy/control/control_server.h"
 #include "understudy/control/sources.h"
 #include "understudy/failover/monitor.h"
 #include "understudy/health/asio_timer_service.h"
+#include "understudy/health/shared_prober.h"
 #include "understudy/notify/notifier.h"
 #include "understudy/server/server.h"
 #include "understudy/zone/snapshot_holder.h"
@@ -31,8 +35,11 @@ struct Loaded {
 };
 
 // Load + validate + compile. Throws ConfigError listing every problem. `yaml` non-null means
-// "this text instead of the file" (the embedded demo).
-Loaded loadAll(const std::string& path, const char* yaml);
+// "this text instead of the file" (the embedded demo). With `freed`, the compiled zones count
+// themselves there when their memory is finally released (by whichever thread held them last),
+// so the daemon knows when returning freed memory to the system is worth it.
+Loaded loadAll(const std::string& path, const char* yaml,
+               std::shared_ptr<std::atomic<uint64_t>> freed = nullptr);
 
 std::string summary(const zone::Snapshot& snapshot);
 
@@ -47,8 +54,20 @@ class Daemon : private control::Sources {
  private:
   std::string source() const;
   void waitForSignal();
-  void startReload(const char* trigger);
   bool startControl(const config::ControlConfig& config);
+
+  // The lifecycle (lifecycle.h): every event goes through dispatch(), which logs the step and
+  // performs its action. Control thread only.
+  Step dispatch(Event event, std::string_view trigger = {});
+  void startReload(const std::string& trigger);
+  void onReloadLoaded(std::shared_ptr<Loaded> next, std::vector<Diagnostic> errors);
+  void onReloadTimedOut();
+  void reportReloadFailure(const std::vector<std::string>& errors);
+  void applyReload(std::shared_ptr<Loaded> next);
+  void waitForPendingMonitor();
+  void reloadDone();
+  void stopServing();
+  void drainTick();
 
   // control::Sources: what the control endpoint reads and steers (control thread only).
   failover::Monitor* monitor() override { return monitor_.get(); }
@@ -56,12 +75,11 @@ class Daemon : private control::Sources {
   const server::Server* server() const override { return server_.get(); }
   const notify::Notifier* notifier() const override { return notifier_.get(); }
   control::ReloadCounts reloads() const override { return {reloads_ok_, reloads_failed_}; }
-  void reload(const char* trigger) override;
-  void applyReload(std::shared_ptr<Loaded> next, std::vector<Diagnostic> errors);
-  void waitForPendingMonitor();
-  void finishReload();
+  control::ReloadAnswer reload(const char* trigger) override;
+
   void startWatchdog();
   void watchdogTick();
+  void trimTick();
   std::string statusLine() const;
   void notify(const std::string& state) const;
 
@@ -69,11 +87,15 @@ class Daemon : private control::Sources {
   const char* embedded_yaml_;
   boost::asio::io_context control_;
   boost::asio::signal_set signals_{control_, SIGINT, SIGTERM, SIGHUP};
+  Lifecycle lifecycle_;
   std::optional<boost::asio::steady_timer> watchdog_;
   std::chrono::microseconds watchdog_interval_{0};
   zone::SnapshotHolder holder_;
   health::AsioTimerService timers_{control_};
   std::unique_ptr<health::AsioProber> prober_;
+  // What every monitor probes through: a reload runs the old and the new monitor side by side,
+  // and a target they share must never get two probes at once.
+  std::unique_ptr<health::SharedProber> shared_prober_;
   std::shared_ptr<failover::OverrideStore> overrides_ = std::make_shared<failover::OverrideStore>();
   std::unique_ptr<notify::Notifier> notifier_;
   std::unique_ptr<failover::Monitor> monitor_;
@@ -84,12 +106,17 @@ class Daemon : private control::Sources {
   std::unique_ptr<server::Server> server_;
   config::ServerConfig running_server_;
   uint64_t seed_ = 0;
-  // Reloads are loaded and compiled on this thread, applied on the control thread.
-  std::thread reload_thread_;
-  bool reloading_ = false;
-  bool reload_again_ = false;  // a SIGHUP arrived during a reload: run one more afterwards
+  // Reloads are loaded and compiled on the worker, applied on the control thread.
+  ReloadWorker worker_{control_};
   uint64_t reloads_ok_ = 0;
   uint64_t reloads_failed_ = 0;
+  // Stopping: how long webhooks still on their way may take.
+  std::optional<boost::asio::steady_timer> drain_timer_;
+  std::chrono::steady_clock::time_point drain_deadline_;
+  // Compiled zone sets released so far (by any thread), and how many the last trim saw.
+  std::shared_ptr<std::atomic<uint64_t>> zones_freed_ = std::make_shared<std::atomic<uint64_t>>(0);
+  uint64_t zones_freed_seen_ = 0;
+  std::optional<boost::asio::steady_timer> trim_timer_;
   // Last member: closed before anything it reads is destroyed.
   std::unique_ptr<control::ControlServer> control_server_;
 };

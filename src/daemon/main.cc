@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstdlib>
 
 #include "daemon.h"
 #include "understudy/control/ctl.h"
@@ -115,6 +116,14 @@ int main(int argc, char** argv) {
     return control::runCtl(ctl_options);
   }
   setupLogging();
-  daemon::Daemon d(config_path, demo ? daemon::kDemoConfigYaml : nullptr);
-  return d.run();
+  int rc = 0;
+  {
+    daemon::Daemon d(config_path, demo ? daemon::kDemoConfigYaml : nullptr);
+    rc = d.run();
+  }
+  // A reload abandoned for overrunning its time limit may still be blocked in a read (or still
+  // compiling). Static destructors must not run under it, and nothing may wait for it: leave
+  // now. (Every log line is already flushed: flush_on(trace).)
+  if (daemon::ReloadWorker::threadsRunning() > 0) std::_Exit(rc);
+  return rc;
 }

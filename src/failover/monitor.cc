@@ -231,8 +231,32 @@ void Monitor::publish() {
   if (on_publish) on_publish();
 }
 
+void Monitor::onNotRun(size_t target, const health::Outcome& outcome) {
+  constexpr std::chrono::seconds kNotRunLogInterval{10};
+  ++not_run_;
+  const health::SteadyTime now = timers_.now();
+  if (not_run_logged_ && now - *not_run_logged_ < kNotRunLogInterval) {
+    ++not_run_unlogged_;
+    return;
+  }
+  const health::ProbeTarget& t = controller_.targets()[target];
+  std::string more = not_run_unlogged_ == 0 ? std::string()
+                                            : "; " + std::to_string(not_run_unlogged_) +
+                                                  " more probe(s) not run since the last such line";
+  spdlog::warn("{} for {} [{}]: a local failure, health state unchanged{}",
+               outcome.describe(t.check), t.label(), poolsOf(target), more);
+  not_run_logged_ = now;
+  not_run_unlogged_ = 0;
+}
+
 void Monitor::onResult(size_t target, const health::Outcome& outcome) {
   health::Tracker& tracker = trackers_[target];
+  if (outcome.kind == health::OutcomeKind::kNotRun) {
+    // Counted for /metrics, never judged: this host failed, not the backend.
+    tracker.record(outcome, controller_.targets()[target].check);
+    onNotRun(target, outcome);
+    return;
+  }
   health::State before = tracker.state();
   const health::ProbeTarget& t = controller_.targets()[target];
   health::Transition transition = tracker.record(outcome, t.check);

@@ -23,6 +23,8 @@ const char* Outcome::kindName(OutcomeKind kind) {
       return "tls_error";
     case OutcomeKind::kError:
       return "error";
+    case OutcomeKind::kNotRun:
+      return "not_run";
   }
   return "error";
 }
@@ -47,6 +49,8 @@ std::string Outcome::describe(const CheckSpec& check) const {
       return "TLS: " + (detail.empty() ? std::string("handshake failed") : detail);
     case OutcomeKind::kError:
       return detail.empty() ? std::string("probe error") : detail;
+    case OutcomeKind::kNotRun:
+      return "probe not run: " + (detail.empty() ? std::string("local error") : detail);
   }
   return "probe error";
 }

@@ -1,6 +1,9 @@
 #include "http_prober.h"
 
 #include <curl/curl.h>
+#include <sys/socket.h>
+
+#include <cerrno>
 
 #include <algorithm>
 #include <array>
@@ -129,6 +132,7 @@ class HttpProber::Transfer {
 
  private:
   static size_t onBody(char* data, size_t size, size_t count, void* self);
+  static curl_socket_t onOpenSocket(void* self, curlsocktype purpose, curl_sockaddr* address);
   std::chrono::microseconds elapsed() const {
     return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_);
   }
@@ -146,6 +150,7 @@ class HttpProber::Transfer {
   std::string url_;
   std::string body_;
   bool body_cut_ = false;  // we stopped reading on purpose: the transfer "failed" by design
+  int open_errno_ = 0;     // socket() failed here: the probe was not run
   std::array<char, CURL_ERROR_SIZE> error_{};
 };
 
@@ -207,6 +212,10 @@ bool HttpProber::Transfer::prepare(std::string& detail) {
     set(CURLOPT_SSL_VERIFYHOST, check.tls_verify ? 2L : 0L);
     if (!check.ca_file.empty()) set(CURLOPT_CAINFO, check.ca_file.c_str());
   }
+  // Curl reports a failed socket() as "could not connect", like a dead backend; opening the
+  // socket ourselves tells the two apart.
+  set(CURLOPT_OPENSOCKETFUNCTION, &Transfer::onOpenSocket);
+  set(CURLOPT_OPENSOCKETDATA, this);
   set(CURLOPT_WRITEFUNCTION, &Transfer::onBody);
   set(CURLOPT_WRITEDATA, this);
   set(CURLOPT_ERRORBUFFER, error_.data());
@@ -230,6 +239,13 @@ size_t HttpProber::Transfer::onBody(char* data, size_t size, size_t count, void*
   self->body_.append(data, room);
   self->body_cut_ = true;
   return 0;
+}
+
+curl_socket_t HttpProber::Transfer::onOpenSocket(void* self_ptr, curlsocktype,
+                                                 curl_sockaddr* address) {
+  curl_socket_t fd = ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+  if (fd == CURL_SOCKET_BAD) static_cast<Transfer*>(self_ptr)->open_errno_ = errno;
+  return fd;
 }
 
 long HttpProber::Transfer::responseCode() const {
@@ -269,6 +285,10 @@ Outcome HttpProber::Transfer::timedOut() const {
 Outcome HttpProber::Transfer::connectFailed(CURLcode code) const {
   long os_errno = 0;
   curl_easy_getinfo(easy_, CURLINFO_OS_ERRNO, &os_errno);
+  if (isLocalResourceError(static_cast<int>(os_errno))) {
+    return makeOutcome(OutcomeKind::kNotRun,
+                       "connect(): " + socketErrorDetail(static_cast<int>(os_errno)));
+  }
   std::string detail;
   if (code == CURLE_GOT_NOTHING) {
     detail = "empty reply";
@@ -286,6 +306,10 @@ Outcome HttpProber::Transfer::connectFailed(CURLcode code) const {
 
 Outcome HttpProber::Transfer::judge(CURLcode code) const {
   if (code == CURLE_WRITE_ERROR && body_cut_) code = CURLE_OK;
+  if (code != CURLE_OK && open_errno_ != 0) {
+    return makeOutcome(OutcomeKind::kNotRun, "socket(): " + socketErrorDetail(open_errno_));
+  }
+  if (code == CURLE_OUT_OF_MEMORY) return makeOutcome(OutcomeKind::kNotRun, "curl: out of memory");
   const long status = responseCode();
   switch (code) {
     case CURLE_OK: {
@@ -359,10 +383,11 @@ void HttpProber::probe(const ProbeTarget& target, Done done) {
         if (auto transfer = weak.lock()) onFinished(*transfer, code);
       })) {
     if (detail.empty()) detail = "curl refused the transfer";
-    // Never call done from inside probe(): the caller may not expect re-entry.
+    // Nothing reached the backend: a local failure, not a verdict on it. Never call done from
+    // inside probe(): the caller may not expect re-entry.
     asio::post(io_, [this, weak, detail] {
       if (auto transfer = weak.lock())
-        finish(*transfer, transfer->makeOutcome(OutcomeKind::kError, detail));
+        finish(*transfer, transfer->makeOutcome(OutcomeKind::kNotRun, detail));
     });
     return;
   }

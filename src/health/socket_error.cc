@@ -33,4 +33,18 @@ std::string socketErrorDetail(int error_number) {
   return text;
 }
 
+bool isLocalResourceError(int error_number) {
+  switch (error_number) {
+    case EMFILE:         // this process is out of descriptors
+    case ENFILE:         // the system is
+    case ENOBUFS:        // no buffer space
+    case ENOMEM:         // no memory
+    case EAGAIN:         // connect(): no free local port (or routing cache entry)
+    case EADDRNOTAVAIL:  // connect(): every ephemeral port in use
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace understudy::health

@@ -43,19 +43,30 @@ void TcpProber::probe(const ProbeTarget& target, Done done) {
     });
     return;
   }
+  asio::ip::tcp::endpoint endpoint(address, target.check.port);
+  // Opened here rather than by async_connect, so that a failure to get a socket at all (EMFILE
+  // under load) is told apart from the backend refusing: it is this host's problem, not the
+  // backend's, and must not count against it.
+  if (raw->socket.open(endpoint.protocol(), ec)) {
+    asio::post(io_, [this, weak, detail = "socket(): " + socketErrorDetail(ec.value())] {
+      if (auto attempt = weak.lock()) finish(*attempt, OutcomeKind::kNotRun, detail);
+    });
+    return;
+  }
   raw->timer.expires_after(target.check.timeout);
   raw->timer.async_wait([this, weak](const boost::system::error_code& ec) {
     if (auto attempt = weak.lock()) onTimeout(*attempt, ec);
   });
-  raw->socket.async_connect(asio::ip::tcp::endpoint(address, target.check.port),
-                            [this, weak](const boost::system::error_code& ec) {
-                              if (auto attempt = weak.lock()) onConnect(*attempt, ec);
-                            });
+  raw->socket.async_connect(endpoint, [this, weak](const boost::system::error_code& ec) {
+    if (auto attempt = weak.lock()) onConnect(*attempt, ec);
+  });
 }
 
 void TcpProber::onConnect(Attempt& attempt, const boost::system::error_code& ec) {
   if (ec == asio::error::operation_aborted) return;  // the timer won and has reported
-  if (ec) {
+  if (ec && isLocalResourceError(ec.value())) {
+    finish(attempt, OutcomeKind::kNotRun, "connect(): " + socketErrorDetail(ec.value()));
+  } else if (ec) {
     finish(attempt, OutcomeKind::kConnectFailed, socketErrorDetail(ec.value()));
   } else {
     finish(attempt, OutcomeKind::kOk, "connected");

@@ -15,8 +15,9 @@ const char* stateName(State s) {
 }
 
 Transition Tracker::record(const Outcome& outcome, const CheckSpec& check) {
-  ++probes_;
   ++outcome_counts_[static_cast<size_t>(outcome.kind)];
+  if (outcome.kind == OutcomeKind::kNotRun) return Transition::kUnchanged;
+  ++probes_;
   double seconds = std::chrono::duration<double>(outcome.duration).count();
   duration_sum_ += seconds;
   for (size_t i = 0; i < std::size(kDurationBuckets); ++i) {

@@ -87,17 +87,57 @@ bool NetworkPrefix::contains(const sockaddr_storage& peer) const noexcept {
   return (a[full] & mask) == (bytes[full] & mask);
 }
 
+namespace {
+
+std::atomic<uint64_t> g_next_limiter_id{1};
+
+// The settings a serving thread last saw, and whose and which generation they were.
+struct SettingsCache {
+  uint64_t limiter = 0;
+  uint64_t generation = 0;
+  std::shared_ptr<const RrlConfig> settings;
+};
+
+}  // namespace
+
 RateLimiter::RateLimiter(RrlConfig config, size_t slots)
-    : config_(std::move(config)), mask_(slots - 1), slots_(new std::atomic<uint64_t>[slots]) {
+    : id_(g_next_limiter_id.fetch_add(1)),
+      settings_(std::make_shared<const RrlConfig>(std::move(config))),
+      mask_(slots - 1),
+      slots_(new std::atomic<uint64_t>[slots]) {
   for (size_t i = 0; i < slots; ++i) slots_[i].store(0, std::memory_order_relaxed);
+}
+
+void RateLimiter::reconfigure(RrlConfig config) {
+  auto next = std::make_shared<const RrlConfig>(std::move(config));
+  std::lock_guard lock(mutex_);
+  settings_ = std::move(next);
+  generation_.fetch_add(1, std::memory_order_release);
+}
+
+RrlConfig RateLimiter::config() const {
+  std::lock_guard lock(mutex_);
+  return *settings_;
 }
 
 RateLimiter::Verdict RateLimiter::check(const sockaddr_storage& peer,
                                         uint32_t now_seconds) noexcept {
-  for (const auto& e : config_.exempt) {
+  // PowerDNS's sholder pattern, as for snapshots: one acquire load per check; the lock only when
+  // the settings changed since this thread last looked.
+  static thread_local SettingsCache cache;
+  const uint64_t generation = generation_.load(std::memory_order_acquire);
+  if (cache.limiter != id_ || cache.generation != generation) {
+    std::lock_guard lock(mutex_);
+    cache.settings = settings_;
+    cache.generation = generation;
+    cache.limiter = id_;
+  }
+  const RrlConfig& config = *cache.settings;
+  if (!config.enabled) return Verdict::kPass;
+  for (const auto& e : config.exempt) {
     if (e.contains(peer)) return Verdict::kPass;
   }
-  const uint32_t key = prefixKey(peer, config_.ipv4_prefix, config_.ipv6_prefix);
+  const uint32_t key = prefixKey(peer, config.ipv4_prefix, config.ipv6_prefix);
   std::atomic<uint64_t>& slot = slots_[slotHash(key) & mask_];
   const uint64_t second = now_seconds & 0xffff;
   // Packed: key (32) | second (16) | count (16). Another prefix landing in the same slot simply
@@ -111,10 +151,10 @@ RateLimiter::Verdict RateLimiter::check(const sockaddr_storage& peer,
     uint64_t next = (uint64_t{key} << 32) | (second << 16) | count;
     if (slot.compare_exchange_weak(old, next, std::memory_order_relaxed)) break;
   }
-  if (count <= config_.responses_per_second) return Verdict::kPass;
+  if (count <= config.responses_per_second) return Verdict::kPass;
   limited_.fetch_add(1, std::memory_order_relaxed);
-  uint64_t over = count - config_.responses_per_second;
-  if (config_.slip != 0 && over % config_.slip == 0) return Verdict::kSlip;
+  uint64_t over = count - config.responses_per_second;
+  if (config.slip != 0 && over % config.slip == 0) return Verdict::kSlip;
   return Verdict::kDrop;
 }
 

@@ -172,7 +172,7 @@ void nameThread(std::thread& thread, const char* kind, size_t index) {
 class Server::Worker {
  public:
   Worker(const zone::SnapshotHolder& holder, ThreadQueryStats& stats)
-      : reader_(holder), stats_(stats), guard_(io_.get_executor()) {}
+      : reader_(holder), stats_(stats), guard_(io_.get_executor()), refresh_(io_) {}
 
   // Binds one TCP acceptor on `address:port` (the port the UDP sockets got).
   void bind(const asio::ip::address& address, uint16_t port, const ServerOptions& options,
@@ -196,6 +196,7 @@ class Server::Worker {
 
   void run() {
     for (auto& t : tcp_) t->start();
+    refreshSnapshot();
     // Catch everything at the top of the thread: a bug costs a packet, not the daemon.
     while (true) {
       try {
@@ -209,6 +210,7 @@ class Server::Worker {
   void requestStop() {
     asio::post(io_, [this] {
       for (auto& t : tcp_) t->stop();
+      refresh_.cancel();
       guard_.reset();
     });
   }
@@ -216,10 +218,22 @@ class Server::Worker {
   void forceStop() { io_.stop(); }
 
  private:
+  // A TCP thread refreshes its snapshot only when it answers a query; an idle one would hold the
+  // snapshot a reload replaced (a whole zone set) for as long as no TCP query comes. Look once a
+  // second, as the UDP threads do when idle.
+  void refreshSnapshot() {
+    reader_.get();
+    refresh_.expires_after(UdpServer::kIdleWake);
+    refresh_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) refreshSnapshot();
+    });
+  }
+
   asio::io_context io_{1};
   zone::SnapshotHolder::Reader reader_;
   ThreadQueryStats& stats_;
   asio::executor_work_guard<asio::io_context::executor_type> guard_;
+  asio::steady_timer refresh_;
   std::vector<std::unique_ptr<TcpServer>> tcp_;
 };
 
@@ -257,6 +271,11 @@ Server::~Server() {
   stop();
 }
 
+void Server::setRrl(RrlConfig rrl) {
+  options_.rrl = rrl;
+  if (limiter_) limiter_->reconfigure(std::move(rrl));
+}
+
 void Server::start() {
   unsigned threads =
       options_.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : options_.threads;
@@ -264,7 +283,8 @@ void Server::start() {
   udp_threads_ = udp_threads;
   // UDP threads' counters first, then the TCP threads'; /metrics sums them all.
   stats_ = std::make_unique<QueryStats>(udp_threads + threads);
-  if (options_.rrl.enabled) limiter_ = std::make_unique<RateLimiter>(options_.rrl);
+  // Always there, off or on: a reload may turn rate limiting on (setRrl).
+  limiter_ = std::make_unique<RateLimiter>(options_.rrl);
   for (unsigned i = 0; i < threads; ++i) {
     workers_.push_back(std::make_unique<Worker>(holder_, stats_->thread(udp_threads + i)));
   }

@@ -108,6 +108,7 @@ class BackendCore {
       }
       for (const auto& c : connections_) c->close();
       connections_.clear();
+      open_ = 0;
     });
   }
 
@@ -117,10 +118,12 @@ class BackendCore {
     return out;
   }
 
-  void setMode(HttpMode mode, int status = 200) {
+  void setMode(HttpMode mode, int status = 200,
+               std::chrono::milliseconds delay = std::chrono::milliseconds(0)) {
     onIo([&] {
       mode_ = mode;
       status_ = status;
+      delay_ = delay;
       alternate_count_ = 0;
     });
   }
@@ -141,6 +144,12 @@ class BackendCore {
     return lines_;
   }
   size_t accepted() const { return accepted_.load(); }
+  size_t open() const { return open_.load(); }
+  size_t mostOpen() const { return most_open_.load(); }
+  // io thread only: how long to wait before sending a response.
+  std::chrono::milliseconds delay() const {
+    return mode_ == HttpMode::kSlow ? delay_ : delay_.zero();
+  }
 
   // io thread only, from the connections:
 
@@ -177,11 +186,20 @@ class BackendCore {
       case HttpMode::kAlternate:
         return (alternate_count_++ % 2 == 0) ? httpResponse(200, "OK", head_method)
                                              : httpResponse(503, "flapping", head_method);
+      case HttpMode::kSlow:
+        return httpResponse(200, "OK", head_method);
     }
     return std::nullopt;
   }
 
-  void forget(const std::shared_ptr<Connection>& c) { connections_.erase(c); }
+  void forget(const std::shared_ptr<Connection>& c) {
+    if (connections_.erase(c) != 0) open_ = connections_.size();
+  }
+  void remember(const std::shared_ptr<Connection>& c) {
+    connections_.insert(c);
+    open_ = connections_.size();
+    if (open_ > most_open_) most_open_ = open_.load();
+  }
 
  private:
   template <class Stream>
@@ -250,7 +268,10 @@ class BackendCore {
   std::set<std::shared_ptr<Connection>> connections_;
   HttpMode mode_ = HttpMode::kOk;
   int status_ = 200;
+  std::chrono::milliseconds delay_{0};
   uint64_t alternate_count_ = 0;
+  std::atomic<size_t> open_{0};
+  std::atomic<size_t> most_open_{0};
   mutable std::mutex mu_;
   std::vector<std::string> lines_;
   std::vector<std::string> hosts_;
@@ -268,7 +289,7 @@ class BackendCore::HttpConnection : public Connection,
 
   template <class... Args>
   explicit HttpConnection(BackendCore& core, Args&&... args)
-      : core_(core), stream_(std::forward<Args>(args)...) {}
+      : core_(core), stream_(std::forward<Args>(args)...), timer_(stream_.get_executor()) {}
 
   void begin() {
     auto self = this->shared_from_this();
@@ -303,6 +324,19 @@ class BackendCore::HttpConnection : public Connection,
     auto response = core_.respond(head);
     if (!response) return;  // hang: kept open (in the core's set) until stop()
     response_ = std::move(*response);
+    auto self = this->shared_from_this();
+    if (auto delay = core_.delay(); delay.count() > 0) {
+      timer_.expires_after(delay);
+      timer_.async_wait([self](error_code ec) {
+        if (ec) return self->finish();
+        self->writeResponse();
+      });
+      return;
+    }
+    writeResponse();
+  }
+
+  void writeResponse() {
     auto self = this->shared_from_this();
     asio::async_write(stream_, asio::buffer(response_), [self](error_code ec, size_t) {
       if (ec) return self->finish();
@@ -339,6 +373,7 @@ class BackendCore::HttpConnection : public Connection,
   Stream stream_;
   asio::streambuf buffer_;
   std::string response_;
+  asio::steady_timer timer_;
   char scratch_[512];
 };
 
@@ -354,11 +389,11 @@ void BackendCore::onAccept(tcp::socket socket) {
   if (ssl_) {
     auto c = std::make_shared<HttpConnection<asio::ssl::stream<tcp::socket>>>(
         *this, std::move(socket), *ssl_);
-    connections_.insert(c);
+    remember(c);
     c->begin();
   } else {
     auto c = std::make_shared<HttpConnection<tcp::socket>>(*this, std::move(socket));
-    connections_.insert(c);
+    remember(c);
     c->begin();
   }
 }
@@ -398,6 +433,9 @@ void HttpBackend::hang() {
 void HttpBackend::alternate() {
   impl_->setMode(HttpMode::kAlternate);
 }
+void HttpBackend::slow(std::chrono::milliseconds delay) {
+  impl_->setMode(HttpMode::kSlow, 200, delay);
+}
 void HttpBackend::stop() {
   impl_->stop();
 }
@@ -418,6 +456,12 @@ std::vector<std::string> HttpBackend::requestLines() const {
 }
 bool HttpBackend::waitForRequests(size_t n, std::chrono::milliseconds timeout) const {
   return pollUntil([&] { return requests() >= n; }, timeout);
+}
+size_t HttpBackend::openConnections() const {
+  return impl_->open();
+}
+size_t HttpBackend::mostOpenConnections() const {
+  return impl_->mostOpen();
 }
 
 struct TcpBackend::Impl : BackendCore {

@@ -30,6 +30,7 @@ enum class HttpMode {
   kWrongBody,  // 200, body "maintenance"
   kHang,       // accept and read the request, never answer (until stop())
   kAlternate,  // 200 "OK", then 503, then 200 "OK", ... one per request: flaps on every probe
+  kSlow,       // 200 "OK" after a delay: a healthy backend whose probes take a while
 };
 
 class HttpBackend {
@@ -52,6 +53,8 @@ class HttpBackend {
   void wrongBody();
   void hang();
   void alternate();
+  // 200 "OK", each answer `delay` after its request arrived.
+  void slow(std::chrono::milliseconds delay);
   // Closes the listening socket and every open connection: connects are refused from here on.
   void stop();
   // Listens again on the same address and port (keeps the mode). Throws when it cannot bind.
@@ -66,6 +69,10 @@ class HttpBackend {
   std::vector<std::string> requestLines() const;
   // Polls until requests() >= n.
   bool waitForRequests(size_t n, std::chrono::milliseconds timeout) const;
+  // Connections open right now, and the most that were ever open at once (from accept until
+  // the client closes): two probes of this backend in flight at once show up as 2.
+  size_t openConnections() const;
+  size_t mostOpenConnections() const;
 
  private:
   struct Impl;

@@ -6,6 +6,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <csignal>
+#include <cstdio>
+
 #include "harness.h"
 
 namespace understudy::systest {
@@ -100,6 +103,44 @@ TEST(Rrl, FloodFromOnePrefixIsLimitedAnotherIsServedExemptIsNot) {
   auto tcp = tcpExchange("127.0.0.1", port, buildQuery(q));
   ASSERT_TRUE(tcp);
   EXPECT_EQ(parseWire(*tcp)->answer.size(), 1u);
+}
+
+// `server.rrl` applies on SIGHUP: a reload turns limiting on, another turns it off again, with no
+// restart and no socket rebound.
+TEST(Rrl, AReloadTurnsItOnAndAnotherTurnsItOff) {
+  TempDir dir;
+  const std::string off =
+      std::string("server: { listen: [\"127.0.0.1:0\"], threads: 1 }\n") + kZone;
+  const std::string on = std::string(R"(server:
+  listen: ["127.0.0.1:0"]
+  threads: 1
+  rrl: { responses_per_second: 20, slip: 2 }
+)") + kZone;
+  Understudy d(dir, off);
+  uint16_t port = d.port();
+  auto reload = [&](const std::string& config, const std::string& expect_line) {
+    std::string tmp = d.configPath() + ".new";
+    writeFile(tmp, config);
+    ASSERT_EQ(std::rename(tmp.c_str(), d.configPath().c_str()), 0);
+    d.process().signal(SIGHUP);
+    ASSERT_TRUE(d.process().waitForLogLine(expect_line, 5s)) << d.process().log();
+    ASSERT_TRUE(d.process().waitForLogLine("reload done", 5s)) << d.process().log();
+  };
+  FloodResult before = flood("127.0.0.1", port, 300);
+  EXPECT_EQ(before.full, 300);
+
+  reload(on, "reload: response rate limiting on: 20 responses/s per /24");
+  FloodResult limited = flood("127.0.0.1", port, 300);
+  EXPECT_LE(limited.full, 40) << limited.truncated << " truncated, " << limited.silent << " silent";
+  EXPECT_GT(limited.truncated, 100) << limited.full << " full, " << limited.silent << " silent";
+  EXPECT_GT(limited.silent, 100) << limited.full << " full, " << limited.truncated << " truncated";
+
+  reload(off, "reload: response rate limiting off");
+  FloodResult after = flood("127.0.0.1", port, 300);
+  EXPECT_EQ(after.full, 300) << after.truncated << " truncated, " << after.silent << " silent";
+  EXPECT_EQ(d.port(), port);
+  EXPECT_EQ(d.process().log().find("take effect at the next restart"), std::string::npos);
+  EXPECT_EQ(d.process().stop(), 0);
 }
 
 }  // namespace

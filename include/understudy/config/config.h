@@ -42,6 +42,8 @@ struct RrlSettings {
   unsigned ipv4_prefix = 24;
   unsigned ipv6_prefix = 56;
   std::vector<std::string> exempt;  // "10.0.0.0/8", "2001:db8::/32", validated
+
+  bool operator==(const RrlSettings&) const = default;
 };
 
 struct ServerConfig {
@@ -56,6 +58,9 @@ struct ServerConfig {
   std::string nsid;
   // CHAOS TXT version.server./version.bind. (`server.version`). Empty: REFUSED.
   std::string version;
+  // A reload (load + compile) still running after this long is abandoned: a file on a stuck
+  // path must not wedge every later reload.
+  std::chrono::milliseconds reload_timeout{60000};
 };
 
 // At most this many octets in `server.nsid` and `server.version`.

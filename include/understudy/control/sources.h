@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "understudy/failover/monitor.h"
 #include "understudy/notify/notifier.h"
@@ -16,6 +17,13 @@ struct ReloadCounts {
   uint64_t failed = 0;
 };
 
+// What became of a reload request: started, queued behind the one in progress, or refused
+// (the daemon is stopping). `message` says which, for the HTTP answer.
+struct ReloadAnswer {
+  bool accepted = true;
+  std::string message;
+};
+
 class Sources {
  public:
   virtual ~Sources() = default;
@@ -26,8 +34,8 @@ class Sources {
   virtual const server::Server* server() const = 0;
   virtual const notify::Notifier* notifier() const = 0;
   virtual ReloadCounts reloads() const = 0;
-  // The same reload as SIGHUP (coalesced with one already running).
-  virtual void reload(const char* trigger) = 0;
+  // The same reload as SIGHUP (queued behind, or coalesced with, one already running).
+  virtual ReloadAnswer reload(const char* trigger) = 0;
 };
 
 }  // namespace understudy::control

@@ -102,6 +102,8 @@ class Monitor {
   const health::Tracker& tracker(size_t target) const { return trackers_[target]; }
   size_t upCount() const;
   uint64_t transitions() const { return transitions_; }
+  // Probes that could not be started here (health::OutcomeKind::kNotRun), over all targets.
+  uint64_t probesNotRun() const { return not_run_; }
   uint32_t serial() const { return serial_; }
   std::vector<EndpointStatus> endpoints() const;
   std::vector<RecordStatus> records() const;
@@ -119,6 +121,7 @@ class Monitor {
 
  private:
   void onResult(size_t target, const health::Outcome& outcome);
+  void onNotRun(size_t target, const health::Outcome& outcome);
   void logOrphanedOverrides(const Monitor& old) const;
   void expiryTick();
   std::vector<std::string> endpointsOf(size_t target) const;
@@ -143,6 +146,11 @@ class Monitor {
   bool publishing_ = false;
   uint32_t serial_ = 0;
   uint64_t transitions_ = 0;
+  uint64_t not_run_ = 0;
+  // "probe not run" is logged at most once per kNotRunLogInterval: a host out of descriptors
+  // would otherwise log a line per target per interval.
+  std::optional<health::SteadyTime> not_run_logged_;
+  uint64_t not_run_unlogged_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

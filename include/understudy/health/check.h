@@ -62,6 +62,10 @@ enum class OutcomeKind : uint8_t {
   kBodyMismatch,   // expect_body not found in the first 64 KiB
   kTlsError,       // handshake or certificate verification failed
   kError,          // anything else (protocol error, too many redirects, ...)
+  // The probe could not be started here: out of descriptors (EMFILE/ENFILE), no memory, no free
+  // local port, curl refusing the transfer. Says nothing about the backend, so it never moves
+  // the Tracker: a loaded host must not fail over healthy endpoints.
+  kNotRun,
 };
 
 struct Outcome {
@@ -75,7 +79,7 @@ struct Outcome {
   // "body did not contain 'OK'", "TLS: certificate verify failed".
   std::string describe(const CheckSpec& check) const;
   // Short metric label: "ok", "timeout", "connect_failed", "bad_status", "body_mismatch",
-  // "tls_error", "error".
+  // "tls_error", "error", "not_run".
   static const char* kindName(OutcomeKind kind);
 };
 

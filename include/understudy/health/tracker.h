@@ -22,6 +22,8 @@ class Tracker {
  public:
   Tracker(unsigned rise, unsigned fall) : rise_(rise ? rise : 1), fall_(fall ? fall : 1) {}
 
+  // A kNotRun outcome is only counted (outcomeCount): it measured nothing, so it changes neither
+  // the state, the streaks, the reason, the last outcome nor the duration histogram.
   Transition record(const Outcome& outcome, const CheckSpec& check);
 
   State state() const { return state_; }
@@ -36,7 +38,7 @@ class Tracker {
   // For /metrics: probe outcomes by kind and a latency histogram (upper bounds in seconds).
   static constexpr double kDurationBuckets[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1,
                                                 0.25,  0.5,   1.0,  2.5,   5.0,  10.0};
-  static constexpr size_t kOutcomeKinds = 7;
+  static constexpr size_t kOutcomeKinds = 8;
   uint64_t outcomeCount(OutcomeKind k) const { return outcome_counts_[static_cast<size_t>(k)]; }
   uint64_t durationBucket(size_t i) const { return duration_buckets_[i]; }  // cumulative
   double durationSum() const { return duration_sum_; }

@@ -2,6 +2,10 @@
 // by default) gets `responses_per_second`; beyond that answers are dropped, except every
 // `slip`-th one, which goes out truncated (TC=1, no records) so a real client behind a spoofed
 // flood retries over TCP. Off unless configured. Lock-free: one packed 64-bit word per slot.
+//
+// The settings can change while serving (a reload that changes `server.rrl`): they are published
+// like snapshots, by generation, and each serving thread keeps its own reference to the settings
+// it uses, taking a lock only the first time it sees a new generation.
 #pragma once
 
 #include <netinet/in.h>
@@ -10,6 +14,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -37,12 +42,24 @@ class RateLimiter {
  public:
   enum class Verdict : uint8_t { kPass, kDrop, kSlip };
 
+  // With config.enabled false every check passes until reconfigure() turns limiting on.
   explicit RateLimiter(RrlConfig config, size_t slots = size_t{1} << 16);
+  // Safe from any number of threads at once; never allocates once a thread has seen the current
+  // settings (its first check after a change takes the lock once and copies a pointer).
   Verdict check(const sockaddr_storage& peer, uint32_t now_seconds) noexcept;
   uint64_t limited() const noexcept { return limited_.load(std::memory_order_relaxed); }
 
+  // New settings for every later check. Counters carry over (keyed by the prefix: a changed
+  // prefix length starts new counts). The old settings are freed when the last thread that
+  // used them has moved on.
+  void reconfigure(RrlConfig config);
+  RrlConfig config() const;
+
  private:
-  RrlConfig config_;
+  const uint64_t id_;  // tells this limiter's settings apart in a thread's cache
+  mutable std::mutex mutex_;
+  std::shared_ptr<const RrlConfig> settings_;
+  std::atomic<uint64_t> generation_{1};
   size_t mask_;
   std::unique_ptr<std::atomic<uint64_t>[]> slots_;
   std::atomic<uint64_t> limited_{0};

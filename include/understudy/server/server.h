@@ -77,6 +77,9 @@ class Server {
   // accept(2) failures on the DNS TCP listeners, by kind; after each the listener pauses
   // (100 ms, doubling to 1 s while the failures go on) rather than retrying at once.
   uint64_t tcpAcceptErrors(AcceptError kind) const;
+  // New rate-limiting settings (a reload that changed `server.rrl`), effective from each UDP
+  // thread's next datagram; turning it on or off needs no restart.
+  void setRrl(RrlConfig rrl);
   // Responses dropped or slipped by rate limiting.
   uint64_t rateLimited() const { return limiter_ ? limiter_->limited() : 0; }
   // Safe to call from any thread once start() returned.

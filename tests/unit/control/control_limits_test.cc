@@ -36,7 +36,7 @@ class NoSources : public Sources {
   const server::Server* server() const override { return nullptr; }
   const notify::Notifier* notifier() const override { return nullptr; }
   ReloadCounts reloads() const override { return {}; }
-  void reload(const char*) override {}
+  ReloadAnswer reload(const char*) override { return {true, "reload started"}; }
 
  private:
   zone::SnapshotHolder holder_;

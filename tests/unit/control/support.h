@@ -34,7 +34,7 @@ class FakeSources : public Sources {
     if (fault) fault();
     return {};
   }
-  void reload(const char*) override {}
+  ReloadAnswer reload(const char*) override { return {true, "reload started"}; }
 
   zone::SnapshotHolder holder;
   const server::Server* server_ = nullptr;

@@ -8,6 +8,10 @@
 #include "../support/manual_timers.h"
 
 #include <map>
+#include <sstream>
+
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include "understudy/query/answer.h"
 #include "understudy/zone/compile.h"
@@ -30,10 +34,14 @@ class ScriptedProber : public health::Prober {
     health::Outcome o;
     o.kind = bad ? health::OutcomeKind::kBadStatus : health::OutcomeKind::kOk;
     o.http_status = bad ? 503 : 200;
+    if (not_run.count(target.address)) {
+      o = health::Outcome{health::OutcomeKind::kNotRun, 0, {}, "socket(): too many open files"};
+    }
     timers_.callAt(timers_.now() + milliseconds(1), [done = std::move(done), o] { done(o); });
   }
   std::set<std::string> down;
   std::set<std::string> flapping;
+  std::set<std::string> not_run;  // probes of these cannot start here (EMFILE)
   std::map<std::string, int> probes;
 
  private:
@@ -340,6 +348,58 @@ TEST_F(MonitorTest, EventsForTransitionsAndAnswerChanges) {
   ASSERT_EQ(sink.answers.size(), 2u);  // the A and the AAAA record both changed
   EXPECT_TRUE(sink.answers[0].failed_over);
   EXPECT_EQ(monitor->poolStats().at("app").transitions, 2u);
+}
+
+// A probe that cannot start here (the host is out of descriptors) is not a verdict on the
+// backend: a primary whose probes fail to start for 30 s (fifteen fall thresholds) stays up and
+// served, no health event fires, and the log says so once per 10 s, not once per probe.
+TEST_F(MonitorTest, ProbesThatCannotStartNeverMarkAnEndpointDown) {
+  RecordingSink sink;
+  monitor->events = &sink;
+  monitor->start();
+  timers.advance(milliseconds(5));
+  monitor->publish();
+  ASSERT_EQ(ask(current(), "app.f.test.", LDNS_RR_TYPE_A).rdata, "192.0.2.10");
+  const size_t initial_events = sink.health.size();
+  uint64_t generation = holder.generation();
+
+  std::ostringstream log;
+  auto previous = spdlog::default_logger();
+  auto logger = std::make_shared<spdlog::logger>(
+      "test", std::make_shared<spdlog::sinks::ostream_sink_mt>(log));
+  spdlog::set_default_logger(logger);
+  prober.not_run.insert("127.0.0.11");
+  timers.advance(milliseconds(30000));
+  spdlog::set_default_logger(previous);
+
+  EXPECT_GE(prober.probes["127.0.0.11"], 15);
+  EXPECT_EQ(ask(current(), "app.f.test.", LDNS_RR_TYPE_A).rdata, "192.0.2.10");
+  EXPECT_EQ(holder.generation(), generation) << "the answer changed";
+  EXPECT_EQ(sink.health.size(), initial_events) << "a health event fired";
+  EXPECT_EQ(monitor->endpoints()[0].state, "up");
+  EXPECT_EQ(monitor->endpoints()[0].last_outcome, "ok") << "the last measurement stays";
+  const health::Tracker& tracker = monitor->tracker(monitor->endpoints()[0].target);
+  EXPECT_EQ(tracker.consecutiveFailures(), 0u);
+  EXPECT_EQ(tracker.outcomeCount(health::OutcomeKind::kNotRun),
+            static_cast<uint64_t>(prober.probes["127.0.0.11"] - 1));
+  EXPECT_EQ(monitor->probesNotRun(), tracker.outcomeCount(health::OutcomeKind::kNotRun));
+
+  std::string text = log.str();
+  size_t lines = 0;
+  for (size_t at = text.find("probe not run: socket(): too many open files for web 127.0.0.11");
+       at != std::string::npos; at = text.find("probe not run:", at + 1)) {
+    ++lines;
+  }
+  EXPECT_GE(lines, 3u) << text;
+  EXPECT_LE(lines, 4u) << text;
+  EXPECT_NE(text.find("health state unchanged"), std::string::npos) << text;
+  EXPECT_NE(text.find("more probe(s) not run since the last such line"), std::string::npos) << text;
+
+  // Descriptors back: the next failures are real ones and count as usual.
+  prober.not_run.clear();
+  prober.down.insert("127.0.0.11");
+  timers.advance(milliseconds(4000));
+  EXPECT_EQ(ask(current(), "app.f.test.", LDNS_RR_TYPE_A).rdata, "192.0.2.20");
 }
 
 }  // namespace

@@ -21,6 +21,7 @@
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 
+#include "../support/descriptors_exhausted.h"
 #include "health/asio_prober.h"
 #include "health/http_prober.h"
 
@@ -419,6 +420,24 @@ TEST_F(HttpProberTest, ClosedPortIsConnectionRefused) {
   Result result = probe(target(CheckType::kHttp, port));
   EXPECT_EQ(result.outcome.kind, OutcomeKind::kConnectFailed);
   EXPECT_EQ(result.outcome.detail, "connection refused");
+}
+
+// A host out of descriptors: curl cannot open the probe's socket and would call that "could not
+// connect", as for a dead backend. It is a local failure: "not run", never counted against the
+// backend.
+TEST_F(HttpProberTest, NoDescriptorLeftIsNotRunNotAFailure) {
+  TestServer server(Mode::kOk);
+  Result result;
+  {
+    testing::DescriptorsExhausted exhausted;
+    if (!exhausted.exhausted()) GTEST_SKIP() << exhausted.whyNot();
+    result = probe(target(CheckType::kHttp, server.port()));
+  }
+  EXPECT_EQ(result.outcome.kind, OutcomeKind::kNotRun) << result.outcome.detail;
+  EXPECT_EQ(result.outcome.detail, "socket(): too many open files");
+  EXPECT_TRUE(server.requests().empty());
+  // Descriptors back: the same backend is measured again.
+  EXPECT_EQ(probe(target(CheckType::kHttp, server.port())).outcome.kind, OutcomeKind::kOk);
 }
 
 // Loopback never drops packets; a listener with a full accept queue does (Linux drops the SYN),

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 #include <boost/asio.hpp>
 
+#include "../support/descriptors_exhausted.h"
 #include "health/tcp_prober.h"
 
 namespace understudy::health {
@@ -137,6 +138,24 @@ TEST_F(TcpProberTest, FullBacklogTimesOut) {
   EXPECT_EQ(result.outcome.kind, OutcomeKind::kTimeout);
   EXPECT_EQ(result.outcome.detail, "connect timed out");
   EXPECT_GE(result.elapsed, 300ms);
+}
+
+// A host out of descriptors cannot open the probe's socket. That says nothing about the backend
+// (here: a listening one), so the outcome is "not run", never a failure that could fail it over.
+TEST_F(TcpProberTest, NoDescriptorLeftIsNotRunNotAFailure) {
+  auto listener = listen("127.0.0.1", 16);
+  Result result;
+  {
+    testing::DescriptorsExhausted exhausted;
+    if (!exhausted.exhausted()) GTEST_SKIP() << exhausted.whyNot();
+    result = probe(tcpTarget(listener.local_endpoint().port()));
+  }
+  EXPECT_EQ(result.outcome.kind, OutcomeKind::kNotRun);
+  EXPECT_EQ(result.outcome.detail, "socket(): too many open files");
+  EXPECT_EQ(result.outcome.describe(tcpTarget(0).check),
+            "probe not run: socket(): too many open files");
+  // Descriptors back: the same backend is measured again.
+  EXPECT_EQ(probe(tcpTarget(listener.local_endpoint().port())).outcome.kind, OutcomeKind::kOk);
 }
 
 TEST_F(TcpProberTest, BadAddressIsError) {

@@ -68,6 +68,35 @@ TEST(Tracker, AlternatingResultsNeverFlapTheState) {
   EXPECT_EQ(t.state(), State::kUp);
 }
 
+// A probe that could not start here (EMFILE, no memory, curl refusing the handle) measured
+// nothing: counted, never judged.
+TEST(Tracker, NotRunMovesNothing) {
+  const Outcome not_run{OutcomeKind::kNotRun, 0, std::chrono::microseconds(5),
+                        "socket(): too many open files"};
+  Tracker unknown(2, 1);
+  EXPECT_EQ(unknown.record(not_run, check()), Transition::kUnchanged);
+  EXPECT_EQ(unknown.state(), State::kUnknown) << "the first real result still decides";
+
+  Tracker t(2, 1);  // fall 1: a single real failure would take it down
+  t.record(ok(), check());
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(t.record(not_run, check()), Transition::kUnchanged);
+  EXPECT_EQ(t.state(), State::kUp);
+  EXPECT_EQ(t.consecutiveFailures(), 0u);
+  EXPECT_EQ(t.consecutiveSuccesses(), 1u);
+  EXPECT_EQ(t.reason(), "HTTP 200 x1");
+  EXPECT_EQ(t.lastOutcome()->kind, OutcomeKind::kOk);
+  EXPECT_EQ(t.probes(), 1u) << "the duration histogram counts measurements only";
+  EXPECT_EQ(t.outcomeCount(OutcomeKind::kNotRun), 10u);
+  EXPECT_STREQ(Outcome::kindName(OutcomeKind::kNotRun), "not_run");
+  EXPECT_EQ(not_run.describe(check()), "probe not run: socket(): too many open files");
+  // Streaks continue across it: ok, not run, ok is two successes in a row.
+  Tracker down(2, 1);
+  down.record(refused(), check());
+  down.record(ok(), check());
+  down.record(not_run, check());
+  EXPECT_EQ(down.record(ok(), check()), Transition::kWentUp);
+}
+
 TEST(Tracker, ReasonCountsTheLatestRunOfTheSameOutcome) {
   Tracker t(1, 3);
   t.record(ok(), check());

@@ -88,6 +88,11 @@ TEST(NoAllocation, UdpServingThreadsAllocateNothing) {
   round(1000);
   holder.publish(testSnapshot("192.0.2.7"));  // the readers pick it up: no allocation either
   round(2000);
+  // A reload that changes the rate-limiting settings: picked up the same way.
+  RrlConfig stricter = o.rrl;
+  stricter.responses_per_second = 3;
+  server.setRrl(stricter);
+  round(3000);
   long after = g_udp_thread_allocations.load();
   EXPECT_GT(answersOf(server.queryStats()->thread(0), query::Transport::kUdp) +
                 answersOf(server.queryStats()->thread(1), query::Transport::kUdp),
