@@ -81,7 +81,8 @@ ControlServer::ControlServer(boost::asio::io_context& io, Sources& sources,
       config_(config),
       acceptor_(io),
       report_timer_(io),
-      core_(std::make_shared<Core>(sources, limits, config.max_connections_per_client)) {}
+      core_(std::make_shared<Core>(sources, limits, config.max_connections_per_client,
+                                   io.get_executor())) {}
 
 ControlServer::~ControlServer() {
   stop();
@@ -126,6 +127,11 @@ void ControlServer::stop() {
   acceptor_.close(ec);
   report_timer_.cancel();
   for (HttpSession* session : core_->sessions) session->close();
+  // Sessions waiting for the health thread's answer to a write are let go of here (not while
+  // iterating over `sessions`, which they leave as they go).
+  auto awaiting = std::move(core_->awaiting);
+  core_->awaiting.clear();
+  awaiting.clear();
   core_->stats.report(ControlStats::Clock::now(), true);  // nothing counted goes unlogged
 }
 

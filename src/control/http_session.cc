@@ -47,6 +47,7 @@ HttpSession::HttpSession(boost::asio::ip::tcp::socket socket, Peer peer,
                          std::shared_ptr<ControlServer::Core> core)
     : stream_(std::move(socket)),
       buffer_(core->limits.max_header + core->limits.max_body + 4096),
+      reply_timer_(stream_.get_executor()),
       peer_(std::move(peer)),
       core_(std::move(core)) {
   core_->sessions.insert(this);
@@ -63,6 +64,7 @@ HttpSession::~HttpSession() {
 
 void HttpSession::close() {
   boost::system::error_code ec;
+  reply_timer_.cancel(ec);
   stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
   stream_.socket().close(ec);
 }
@@ -155,21 +157,57 @@ void HttpSession::readFailed(beast::error_code ec, const char* what,
 }
 
 void HttpSession::respond() {
-  Request request = parser_->release();
-  Response response;
+  request_ = parser_->release();
+  answering_ = true;
+  core_->awaiting[this] = shared_from_this();
+  std::weak_ptr<HttpSession> weak = weak_from_this();
+  reply_timer_.expires_after(core_->limits.timeout);
+  reply_timer_.async_wait([weak](const boost::system::error_code& ec) {
+    auto self = weak.lock();
+    if (ec || !self || self->core_->stopped) return;
+    std::string what =
+        std::string(self->request_.method_string()) + " " + std::string(self->request_.target());
+    spdlog::error("control: {} from {}: the health thread did not answer within {} ms", what,
+                  self->peer_.text, self->core_->limits.timeout.count());
+    Response response{http::status::service_unavailable, self->request_.version()};
+    response.set(http::field::server, "understudy");
+    response.set(http::field::content_type, "application/json");
+    response.set(http::field::cache_control, "no-store");
+    response.body() =
+        nlohmann::json{{"error", "not carried out in time: the daemon is busy; try again"}}.dump() +
+        "\n";
+    response.prepare_payload();
+    self->answer(std::move(response));
+  });
   // A bug in a route (or in what it reads) costs this response, never the control thread: the
   // client gets a 500, the log says which request failed, and the connection keeps serving.
+  // The reply holds the session weakly: a write's reply travels through the health thread,
+  // which must never hold (and so never destroy) a connection.
   try {
-    response = core_->router.handle(request, peer_);
+    core_->router.handle(request_, peer_, [weak](Response response) {
+      if (auto self = weak.lock()) self->answer(std::move(response));
+    });
   } catch (const std::exception& e) {
-    response = internalError(request, e.what());
+    answer(internalError(request_, e.what()));
   } catch (...) {
-    response = internalError(request, "a non-standard exception");
+    answer(internalError(request_, "a non-standard exception"));
   }
-  spdlog::debug("control: {} {} from {} -> {}", std::string(request.method_string()),
-                std::string(request.target()), peer_.text, response.result_int());
+}
+
+void HttpSession::answer(Response response) {
+  if (!answering_ || core_->stopped) return;  // answered already (a timeout, then the reply)
+  answering_ = false;
+  boost::system::error_code ignored;
+  reply_timer_.cancel(ignored);
+  std::shared_ptr<HttpSession> self;
+  if (auto it = core_->awaiting.find(this); it != core_->awaiting.end()) {
+    self = std::move(it->second);  // alive until this returns
+    core_->awaiting.erase(it);
+  }
+  spdlog::debug("control: {} {} from {} -> {}", std::string(request_.method_string()),
+                std::string(request_.target()), peer_.text, response.result_int());
   ++served_;
-  bool close_after = !request.keep_alive() || served_ >= core_->limits.max_requests_per_connection;
+  bool close_after = !request_.keep_alive() || served_ >= core_->limits.max_requests_per_connection;
   response.keep_alive(!close_after);
   doWrite(std::move(response), close_after);
 }

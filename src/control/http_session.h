@@ -8,6 +8,7 @@
 #include <utility>  // Boost 1.74 Asio uses std::exchange without including it
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -29,9 +30,9 @@ namespace understudy::control {
 class HttpSession;
 
 struct ControlServer::Core {
-  Core(Sources& sources, ServerLimits l, unsigned per_client)
+  Core(Sources& sources, ServerLimits l, unsigned per_client, boost::asio::any_io_executor control)
       : stats(l.report_interval),
-        router(sources, stats),
+        router(sources, stats, std::move(control)),
         limits(l),
         max_connections_per_client(per_client) {}
   ControlStats stats;
@@ -41,6 +42,9 @@ struct ControlServer::Core {
   bool stopped = false;
   std::unordered_set<HttpSession*> sessions;   // open connections, for the cap and for stop()
   std::map<std::string, unsigned> per_client;  // open connections by Peer::client
+  // Sessions waiting for a write's answer from the health thread. They have no I/O pending, so
+  // this is what keeps them alive; the health thread never holds one (it gets a weak_ptr).
+  std::map<HttpSession*, std::shared_ptr<HttpSession>> awaiting;
   LoopbackPeers loopback;
 };
 
@@ -70,6 +74,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void readFailed(boost::beast::error_code ec, const char* what,
                   std::chrono::milliseconds deadline);
   void respond();
+  // The answer to the request being served, now or from the health thread (via the control
+  // thread); the first of the answer and the reply timeout wins.
+  void answer(Response response);
   void doWrite(Response response, bool close_after);
   void onWrite(bool close_after, boost::beast::error_code ec);
   void shutdown();
@@ -79,6 +86,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  Request request_;
+  bool answering_ = false;  // request_ is being served
+  // A write whose answer the health thread has not sent within ServerLimits::timeout gets 503.
+  boost::asio::steady_timer reply_timer_;
   Response response_;
   Peer peer_;
   unsigned served_ = 0;

@@ -76,8 +76,8 @@ void serverMetrics(Exposition& x, const server::Server* server) {
   }
 }
 
-void endpointMetrics(Exposition& x, const failover::Monitor& monitor) {
-  auto endpoints = monitor.endpoints();
+void endpointMetrics(Exposition& x, const failover::StatusSnapshot& status) {
+  auto endpoints = status.endpoints();
   x.family("understudy_endpoint_up",
            "Measured health of a pool endpoint (1 up, 0 down); absent until its first probe and "
            "for check: none.",
@@ -108,17 +108,17 @@ void endpointMetrics(Exposition& x, const failover::Monitor& monitor) {
            "configuration (it expires or is cleared as usual, and applies again if the endpoint "
            "returns).",
            MetricType::kGauge);
-  for (const auto& o : monitor.orphanedOverrides()) {
+  for (const auto& o : status.orphanedOverrides()) {
     x.sample({{"pool", o.pool},
               {"endpoint", o.address},
               {"kind", failover::overrideName(o.override.kind)}},
              uint64_t{1});
   }
 
-  const auto& targets = monitor.controller().targets();
+  const auto& targets = status.index->targets;
   x.family("understudy_probe_results_total", "Health probes by outcome.", MetricType::kCounter);
   for (size_t i = 0; i < targets.size(); ++i) {
-    const health::Tracker& t = monitor.tracker(i);
+    const health::Tracker& t = status.targets[i].tracker;
     for (size_t k = 0; k < health::Tracker::kOutcomeKinds; ++k) {
       auto kind = static_cast<health::OutcomeKind>(k);
       x.sample({{"check", targets[i].check.name},
@@ -130,7 +130,7 @@ void endpointMetrics(Exposition& x, const failover::Monitor& monitor) {
   x.family("understudy_probe_duration_seconds", "Health probe duration.", MetricType::kHistogram);
   constexpr size_t kBuckets = std::size(health::Tracker::kDurationBuckets);
   for (size_t i = 0; i < targets.size(); ++i) {
-    const health::Tracker& t = monitor.tracker(i);
+    const health::Tracker& t = status.targets[i].tracker;
     uint64_t cumulative[kBuckets];
     for (size_t b = 0; b < kBuckets; ++b) cumulative[b] = t.durationBucket(b);
     x.histogram({{"check", targets[i].check.name}, {"target", hostPort(targets[i])}},
@@ -138,8 +138,8 @@ void endpointMetrics(Exposition& x, const failover::Monitor& monitor) {
   }
 }
 
-void poolMetrics(Exposition& x, const failover::Monitor& monitor) {
-  auto records = monitor.records();
+void poolMetrics(Exposition& x, const failover::StatusSnapshot& status) {
+  auto records = status.records(false);
   auto labels = [](const failover::RecordStatus& r) -> Labels {
     return {{"pool", r.pool}, {"record", r.name}, {"type", r.type}};
   };
@@ -163,17 +163,17 @@ void poolMetrics(Exposition& x, const failover::Monitor& monitor) {
     x.sample(labels(r), uint64_t{r.decision.kind == failover::Decision::Kind::kAllDown});
   }
 
-  const auto& stats = monitor.poolStats();
+  const auto& stats = status.pool_stats;
   x.family("understudy_pool_transitions_total", "Answer changes of a pool's records.",
            MetricType::kCounter);
-  for (const auto& pool : monitor.config().pools) {
+  for (const auto& pool : status.config().pools) {
     auto it = stats.find(pool.name);
     x.sample({{"pool", pool.name}}, it == stats.end() ? 0 : it->second.transitions);
   }
   x.family("understudy_pool_last_transition_timestamp_seconds",
            "Unix time of a pool's last answer change; absent until it has changed.",
            MetricType::kGauge);
-  for (const auto& pool : monitor.config().pools) {
+  for (const auto& pool : status.config().pools) {
     auto it = stats.find(pool.name);
     if (it == stats.end() || !it->second.last_transition) continue;
     double t =
@@ -183,7 +183,24 @@ void poolMetrics(Exposition& x, const failover::Monitor& monitor) {
   x.family("understudy_health_transitions_total",
            "Up/down transitions of probe targets (first measurements not included).",
            MetricType::kCounter);
-  x.sample({}, monitor.transitions());
+  x.sample({}, status.transitions);
+}
+
+void healthLoopMetrics(Exposition& x, const HealthLoopStats& h) {
+  x.family("understudy_health_timer_late_total",
+           "Health-thread timer callbacks that ran late (the thread was busy): each may delay a "
+           "probe. Should stay 0.",
+           MetricType::kCounter);
+  x.sample({}, h.late_callbacks);
+  x.family("understudy_health_timer_worst_late_seconds",
+           "How late the latest health-thread timer callback ran, since start.",
+           MetricType::kGauge);
+  x.sample({}, h.worst_late_ms / 1000.0);
+  x.family("understudy_probe_timeouts_judged_late_total",
+           "Probe timeouts noticed too late to be fair to the backend (the health thread was "
+           "busy): counted as not run, never as failures.",
+           MetricType::kCounter);
+  x.sample({}, h.late_timeouts);
 }
 
 }  // namespace
@@ -193,11 +210,13 @@ std::string renderMetrics(Sources& sources, const ControlStats* control) {
   x.family("understudy_build_info", "understudy build; the value is always 1.", MetricType::kGauge);
   x.sample({{"version", UNDERSTUDY_VERSION}}, uint64_t{1});
   serverMetrics(x, sources.server());
-  if (const failover::Monitor* monitor = sources.monitor()) {
-    endpointMetrics(x, *monitor);
-    poolMetrics(x, *monitor);
+  auto status = sources.status();
+  if (const failover::StatusSnapshot* f = status->failover.get()) {
+    endpointMetrics(x, *f);
+    poolMetrics(x, *f);
   }
-  ReloadCounts reloads = sources.reloads();
+  healthLoopMetrics(x, status->health);
+  const ReloadCounts& reloads = status->reloads;
   x.family("understudy_reloads_total", "Configuration reloads, by result.", MetricType::kCounter);
   x.sample({{"result", "ok"}}, reloads.ok);
   x.sample({{"result", "failed"}}, reloads.failed);
@@ -206,10 +225,10 @@ std::string renderMetrics(Sources& sources, const ControlStats* control) {
   x.sample({}, sources.snapshots().generation());
   x.family("understudy_webhook_deliveries_total", "Webhook notifications, by result.",
            MetricType::kCounter);
-  if (const notify::Notifier* notifier = sources.notifier()) {
+  {
     // Two hooks may share a URL (different headers or formats): one series each, summed.
     std::map<std::string, notify::HookStats> by_url;
-    for (const auto& hook : notifier->stats()) {
+    for (const auto& hook : status->hooks) {
       auto& sum = by_url[hook.url];
       sum.sent += hook.sent;
       sum.failed += hook.failed;

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
 #include <map>
@@ -23,7 +24,16 @@ using Json = nlohmann::ordered_json;
 
 namespace {
 
-Response make(const Request& req, http::status status, std::string body,
+// What a response needs from its request, kept for answers that come later.
+struct Asked {
+  unsigned v = 11;
+  bool k = false;
+  unsigned version() const { return v; }
+  bool keep_alive() const { return k; }
+};
+
+template <typename Req>
+Response make(const Req& req, http::status status, std::string body,
               std::string_view content_type) {
   Response res{status, req.version()};
   res.set(http::field::server, "understudy");
@@ -41,11 +51,13 @@ std::string dump(const Json& j) {
   return j.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
-Response json(const Request& req, http::status status, const Json& body) {
+template <typename Req>
+Response json(const Req& req, http::status status, const Json& body) {
   return make(req, status, dump(body), "application/json");
 }
 
-Response error(const Request& req, http::status status, std::string message) {
+template <typename Req>
+Response error(const Req& req, http::status status, std::string message) {
   return json(req, status, Json{{"error", std::move(message)}});
 }
 
@@ -111,7 +123,7 @@ std::optional<std::string> percentDecode(std::string_view text, bool plus_is_spa
   return out;
 }
 
-Response Router::handle(const Request& req, const Peer& peer) {
+void Router::handle(const Request& req, const Peer& peer, Reply reply) {
   std::string_view target(req.target().data(), req.target().size());
   size_t q = target.find('?');
   std::string path(target.substr(0, q));
@@ -123,9 +135,9 @@ Response Router::handle(const Request& req, const Peer& peer) {
   // RFC 9112 §3.2: a request with no Host (HTTP/1.1) or more than one gets 400. HTTP/1.0 needs
   // none, and a request without one cannot come from a browser, whose requests all carry one.
   if (size_t hosts = req.count(http::field::host); hosts > 1) {
-    return error(req, http::status::bad_request, "more than one Host header");
+    return reply(error(req, http::status::bad_request, "more than one Host header"));
   } else if (hosts == 0 && req.version() >= 11) {
-    return error(req, http::status::bad_request, "missing Host header");
+    return reply(error(req, http::status::bad_request, "missing Host header"));
   } else if (hosts == 1) {
     auto value = req[http::field::host];
     std::string_view host(value.data(), value.size());
@@ -144,7 +156,7 @@ Response Router::handle(const Request& req, const Peer& peer) {
       message += detail;
       stats_.refuse(Refusal::kHost, peer.client, message);
       detail += ": use the endpoint's own address, or add the name to control.hostnames";
-      return error(req, http::status::misdirected_request, std::move(detail));
+      return reply(error(req, http::status::misdirected_request, std::move(detail)));
     }
   }
 
@@ -157,22 +169,23 @@ Response Router::handle(const Request& req, const Peer& peer) {
 
   Response res;
   if (path == "/metrics" || path == "/status" || path == "/explain") {
-    if (!get) return method_not_allowed("GET");
+    if (!get) return reply(method_not_allowed("GET"));
     if (path == "/metrics") {
       res = make(req, http::status::ok, renderMetrics(sources_, &stats_), Exposition::kContentType);
     } else if (path == "/status") {
       res = json(req, http::status::ok, statusJson(sources_));
     } else {
       auto params = parseQuery(query);
-      if (!params) return error(req, http::status::bad_request, "malformed query string");
+      if (!params) return reply(error(req, http::status::bad_request, "malformed query string"));
       ExplainResult r = explainJson(sources_, (*params)["name"], (*params)["type"]);
       res = json(req, static_cast<http::status>(r.http_status), r.body);
     }
   } else if (path == "/reload" || path.starts_with("/pools/")) {
-    if (!post) return method_not_allowed("POST");
-    return mutate(req, peer, path, query);
+    if (!post) return reply(method_not_allowed("POST"));
+    if (auto now = mutate(req, peer, path, query, reply)) reply(std::move(*now));
+    return;
   } else if (path == "/") {
-    if (!get) return method_not_allowed("GET");
+    if (!get) return reply(method_not_allowed("GET"));
     res =
         json(req, http::status::ok,
              Json{{"endpoints",
@@ -180,13 +193,26 @@ Response Router::handle(const Request& req, const Peer& peer) {
                     "POST /pools/POOL/endpoints/ADDRESS/drain|force-down|force-up|clear[?for=10m]",
                     "POST /reload"}}});
   } else {
-    return error(req, http::status::not_found, "no such path: " + path);
+    return reply(error(req, http::status::not_found, "no such path: " + path));
   }
-  return res;
+  reply(std::move(res));
 }
 
-Response Router::mutate(const Request& req, const Peer& peer, const std::string& path,
-                        const std::string& query) {
+template <typename Result, typename Render>
+std::function<void(Result)> Router::answerLater(Reply& reply, Render render) {
+  // Called on the health thread: it only posts. The reply and the rendering run on the control
+  // thread, and the health thread is left holding nothing of the connection.
+  return [control = control_, reply = std::move(reply),
+          render = std::move(render)](Result result) mutable {
+    boost::asio::post(control,
+                      [reply = std::move(reply), render = std::move(render),
+                       result = std::move(result)]() mutable { reply(render(std::move(result))); });
+  };
+}
+
+std::optional<Response> Router::mutate(const Request& req, const Peer& peer,
+                                       const std::string& path, const std::string& query,
+                                       Reply& reply) {
   std::string what(req.method_string());
   what += " ";
   what += std::string_view(req.target().data(), req.target().size());
@@ -218,10 +244,17 @@ Response Router::mutate(const Request& req, const Peer& peer, const std::string&
 
   if (path == "/reload") {
     if (!query.empty()) return error(req, http::status::bad_request, "/reload takes no parameters");
-    ReloadAnswer answer = sources_.reload("control request");
-    if (!answer.accepted) return error(req, http::status::service_unavailable, answer.message);
-    return json(req, http::status::accepted,
-                Json{{"message", answer.message + "; watch /status or the log for the result"}});
+    Asked asked{req.version(), req.keep_alive()};
+    sources_.reload(
+        "control request", answerLater<ReloadAnswer>(reply, [asked](ReloadAnswer answer) {
+          if (!answer.accepted) {
+            return error(asked, http::status::service_unavailable, answer.message);
+          }
+          return json(
+              asked, http::status::accepted,
+              Json{{"message", answer.message + "; watch /status or the log for the result"}});
+        }));
+    return std::nullopt;
   }
   // /pools/{pool}/endpoints/{address}/{action}
   auto parts = split(std::string_view(path).substr(1), '/');
@@ -233,12 +266,12 @@ Response Router::mutate(const Request& req, const Peer& peer, const std::string&
   auto pool = percentDecode(parts[1], false);
   auto endpoint = percentDecode(parts[3], false);
   if (!pool || !endpoint) return error(req, http::status::bad_request, "malformed escape in path");
-  return setOverride(req, *pool, normalizeAddress(*endpoint), std::string(parts[4]), query);
+  return setOverride(req, *pool, normalizeAddress(*endpoint), std::string(parts[4]), query, reply);
 }
 
-Response Router::setOverride(const Request& req, const std::string& pool,
-                             const std::string& endpoint, const std::string& action,
-                             const std::string& query) {
+std::optional<Response> Router::setOverride(const Request& req, const std::string& pool,
+                                            const std::string& endpoint, const std::string& action,
+                                            const std::string& query, Reply& reply) {
   std::optional<failover::OverrideKind> kind;
   if (action == "drain") {
     kind = failover::OverrideKind::kDrain;
@@ -263,55 +296,38 @@ Response Router::setOverride(const Request& req, const std::string& pool,
     if (!duration) return error(req, http::status::bad_request, why);
   }
 
-  failover::Monitor* monitor = sources_.monitor();
-  if (!monitor) return error(req, http::status::service_unavailable, "not running");
-  // An override on an endpoint a reload removed can still be cleared (only cleared).
-  bool orphaned = false;
-  if (!kind) {
-    for (const auto& o : monitor->orphanedOverrides()) {
-      orphaned = orphaned || (o.pool == pool && o.address == endpoint);
-    }
-  }
-  const config::PoolConfig* p = monitor->config().findPool(pool);
-  if (!p && !orphaned) return error(req, http::status::not_found, "no pool '" + pool + "'");
-  bool found = orphaned;
-  if (p) {
-    for (const auto& e : p->endpoints) found = found || e.address == endpoint;
-  }
-  if (!found) {
-    return error(req, http::status::not_found, "pool '" + pool + "' has no endpoint " + endpoint);
-  }
-
-  std::string why;
-  Json body;
-  if (!kind) {
-    if (!monitor->clearOverride(pool, endpoint, &why)) {
-      // Clearing what is not there is not an error: the endpoint is in the state asked for.
-      body["message"] = why;
+  failover::OverrideChange change{pool, endpoint, kind, duration};
+  Asked asked{req.version(), req.keep_alive()};
+  auto render = [asked, change](std::optional<failover::OverrideChangeResult> r) {
+    using Result = failover::OverrideChangeResult::Result;
+    if (!r) return error(asked, http::status::service_unavailable, "not running");
+    if (r->result == Result::kNotFound) return error(asked, http::status::not_found, r->message);
+    const std::string where = change.pool + "/" + change.address;
+    Json body;
+    if (!change.kind) {
+      body["message"] =
+          r->result == Result::kNothingToClear ? r->message : "override on " + where + " cleared";
     } else {
-      body["message"] = "override on " + pool + "/" + endpoint + " cleared";
+      body["message"] = std::string(failover::overrideName(*change.kind)) + " on " + where +
+                        (change.duration ? " for " + durationText(*change.duration)
+                                         : std::string(" until cleared"));
     }
-  } else {
-    if (!monitor->setOverride(pool, endpoint, *kind, duration, &why)) {
-      return error(req, http::status::not_found, why);
-    }
-    body["message"] = std::string(failover::overrideName(*kind)) + " on " + pool + "/" + endpoint +
-                      (duration ? " for " + durationText(*duration) : " until cleared");
-  }
-  body["pool"] = pool;
-  body["endpoint"] = endpoint;
-  body["override"] = nullptr;
-  for (const auto& e : monitor->endpoints()) {
-    if (e.pool != pool || e.address != endpoint) continue;
-    body["serving"] = e.serving;
-    if (e.override) {
+    body["pool"] = change.pool;
+    body["endpoint"] = change.address;
+    body["override"] = nullptr;
+    if (r->serving) body["serving"] = *r->serving;
+    if (r->override && r->serving) {
       body["override"] = {
-          {"kind", failover::overrideName(e.override->kind)},
-          {"since", rfc3339(e.override->since)},
-          {"expires", e.override->expires ? Json(rfc3339(*e.override->expires)) : Json(nullptr)}};
+          {"kind", failover::overrideName(r->override->kind)},
+          {"since", rfc3339(r->override->since)},
+          {"expires", r->override->expires ? Json(rfc3339(*r->override->expires)) : Json(nullptr)}};
     }
-  }
-  return json(req, http::status::ok, body);
+    return json(asked, http::status::ok, body);
+  };
+  sources_.changeOverride(
+      std::move(change),
+      answerLater<std::optional<failover::OverrideChangeResult>>(reply, std::move(render)));
+  return std::nullopt;
 }
 
 }  // namespace understudy::control

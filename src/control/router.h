@@ -1,11 +1,14 @@
-// Maps control requests to responses. Pure request -> response on the control thread: no
-// sockets here, so the HTTP session stays a transport and the routes stay readable.
+// Maps control requests to responses, on the control thread: no sockets here, so the HTTP session
+// stays a transport and the routes stay readable. Reads answer at once from the published Status;
+// writes go to the health thread as messages and answer when it has carried them out.
 #pragma once
 
 #include <utility>  // Boost 1.74 Asio uses std::exchange without including it
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -31,23 +34,34 @@ struct Peer {
 
 class Router {
  public:
-  Router(Sources& sources, ControlStats& stats) : sources_(sources), stats_(stats) {}
+  // Called once per request, on the control thread: at once for reads, later for writes.
+  using Reply = std::function<void(Response)>;
+
+  // `control` is the control thread's executor: answers from the health thread come back
+  // through it.
+  Router(Sources& sources, ControlStats& stats, boost::asio::any_io_executor control)
+      : sources_(sources), stats_(stats), control_(std::move(control)) {}
 
   // The bearer token for mutations; nullopt = mutations disabled (403).
   void setToken(std::optional<std::string> token) { token_ = std::move(token); }
   // Which Host headers name this endpoint (DNS rebinding); until set, none do.
   void setHostCheck(HostCheck check) { host_check_ = std::move(check); }
 
-  Response handle(const Request& request, const Peer& peer);
+  void handle(const Request& request, const Peer& peer, Reply reply);
 
  private:
-  Response mutate(const Request& request, const Peer& peer, const std::string& path,
-                  const std::string& query);
-  Response setOverride(const Request& request, const std::string& pool, const std::string& endpoint,
-                       const std::string& action, const std::string& query);
+  std::optional<Response> mutate(const Request& request, const Peer& peer, const std::string& path,
+                                 const std::string& query, Reply& reply);
+  std::optional<Response> setOverride(const Request& request, const std::string& pool,
+                                      const std::string& endpoint, const std::string& action,
+                                      const std::string& query, Reply& reply);
+  // Wraps `reply` so that calling it from the health thread answers on the control thread.
+  template <typename Result, typename Render>
+  std::function<void(Result)> answerLater(Reply& reply, Render render);
 
   Sources& sources_;
   ControlStats& stats_;
+  boost::asio::any_io_executor control_;
   std::optional<std::string> token_;
   HostCheck host_check_;
 };

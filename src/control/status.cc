@@ -96,39 +96,44 @@ std::string rfc3339(std::chrono::system_clock::time_point t) {
 }
 
 nlohmann::ordered_json statusJson(Sources& sources) {
+  auto status = sources.status();
+  const failover::StatusSnapshot* f = status->failover.get();
   Json j;
   j["version"] = UNDERSTUDY_VERSION;
-  const failover::Monitor* monitor = sources.monitor();
-  j["serial"] = monitor ? monitor->serial() : 0;
+  j["serial"] = f ? f->serial : 0;
   j["generation"] = sources.snapshots().generation();
-  ReloadCounts reloads = sources.reloads();
-  j["reloads"] = {{"ok", reloads.ok}, {"failed", reloads.failed}};
+  j["reloads"] = {{"ok", status->reloads.ok}, {"failed", status->reloads.failed}};
+  j["status_taken"] = f ? Json(rfc3339(f->taken)) : Json(nullptr);
   j["pools"] = Json::array();
   j["orphaned_overrides"] = Json::array();
-  if (!monitor) return j;
+  if (!f) return j;
   // Overrides on endpoints a reload removed: kept until they expire or are cleared.
-  for (const auto& o : monitor->orphanedOverrides()) {
+  for (const auto& o : f->orphanedOverrides()) {
     j["orphaned_overrides"].push_back({{"pool", o.pool},
                                        {"endpoint", o.address},
                                        {"kind", failover::overrideName(o.override.kind)},
                                        {"since", rfc3339(o.override.since)},
                                        {"expires", timeOrNull(o.override.expires)}});
   }
-  auto endpoints = monitor->endpoints();
-  auto records = monitor->records();
-  for (const auto& pool : monitor->config().pools) {
-    Json p;
-    p["name"] = pool.name;
-    p["policy"] = pool.policy == config::PoolPolicy::kAll ? "all" : "priority";
-    p["endpoints"] = Json::array();
-    for (const auto& e : endpoints) {
-      if (e.pool == pool.name) p["endpoints"].push_back(endpointJson(e));
+  // Records grouped by pool in one pass: the page is linear in its size.
+  const auto& pools = f->config().pools;
+  std::vector<std::vector<size_t>> records_of(pools.size());
+  const auto& records = f->config().pool_records;
+  for (size_t i = 0; i < records.size(); ++i) {
+    size_t p = f->index->poolIndex(records[i].pool);
+    if (p < pools.size()) records_of[p].push_back(i);
+  }
+  for (size_t p = 0; p < pools.size(); ++p) {
+    Json pool;
+    pool["name"] = pools[p].name;
+    pool["policy"] = pools[p].policy == config::PoolPolicy::kAll ? "all" : "priority";
+    pool["endpoints"] = Json::array();
+    for (size_t e = 0; e < pools[p].endpoints.size(); ++e) {
+      pool["endpoints"].push_back(endpointJson(f->endpoint(p, e)));
     }
-    p["records"] = Json::array();
-    for (const auto& r : records) {
-      if (r.pool == pool.name) p["records"].push_back(recordJson(r));
-    }
-    j["pools"].push_back(std::move(p));
+    pool["records"] = Json::array();
+    for (size_t i : records_of[p]) pool["records"].push_back(recordJson(f->record(i)));
+    j["pools"].push_back(std::move(pool));
   }
   return j;
 }
@@ -185,19 +190,16 @@ ExplainResult explainJson(Sources& sources, const std::string& name, const std::
   j["pooled"] = false;
   j["pool"] = nullptr;
   j["why"] = "not a pooled record: answered from the zone data";
-  if (const failover::Monitor* monitor = sources.monitor()) {
-    const auto& records = monitor->config().pool_records;
-    std::string lowered = dns::lowered(*wire);
-    for (size_t i = 0; i < records.size(); ++i) {
-      if (records[i].type != *qtype || dns::lowered(records[i].owner) != lowered) continue;
-      auto status = monitor->records();
+  // Only this name's record and its pool are read: the cost does not grow with the number of
+  // pools (issue 12).
+  auto status = sources.status();
+  if (const failover::StatusSnapshot* f = status->failover.get()) {
+    if (auto i = f->findRecord(dns::lowered(*wire), *qtype)) {
+      failover::RecordStatus record = f->record(*i);
       j["pooled"] = true;
-      j["pool"] = records[i].pool;
-      if (i < status.size()) {
-        j["why"] = status[i].why;
-        j["serving"] = status[i].answer;
-      }
-      break;
+      j["pool"] = record.pool;
+      j["why"] = record.why;
+      j["serving"] = record.answer;
     }
   }
   result.body = std::move(j);

@@ -131,7 +131,7 @@ Daemon::Daemon(std::string path, const char* embedded_yaml)
     : path_(std::move(path)), embedded_yaml_(embedded_yaml) {}
 
 Daemon::~Daemon() {
-  if (control_server_) control_server_->stop();
+  stopControlThread();
   // A reload still loading is abandoned, never waited for (ReloadWorker): its file may never
   // answer.
   worker_.abandon();
@@ -178,16 +178,17 @@ int Daemon::run() {
   spdlog::info("understudy {} starting with {}", UNDERSTUDY_VERSION, source());
   checkOpenFilesLimit(*loaded->config);
 
-  prober_ = std::make_unique<health::AsioProber>(control_);
+  prober_ = std::make_unique<health::AsioProber>(health_);
   shared_prober_ = std::make_unique<health::SharedProber>(*prober_);
   seed_ = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
   char host[256] = "understudy";
   gethostname(host, sizeof host - 1);
-  notifier_ = std::make_unique<notify::Notifier>(control_, loaded->config->notify, host);
+  notifier_ = std::make_unique<notify::Notifier>(health_, loaded->config->notify, host);
   monitor_ = std::make_unique<failover::Monitor>(timers_, *shared_prober_, loaded->config,
                                                  loaded->snapshot, holder_, seed_, overrides_);
   monitor_->events = notifier_.get();
   monitor_->on_publish = [this] { notify("STATUS=" + statusLine()); };
+  watchStatus(*monitor_);
 
   // One round of probes before the first answer, bounded by the longest timeout, so a restart
   // never fails over (or serves a dead endpoint) by accident.
@@ -196,7 +197,7 @@ int Daemon::run() {
     auto deadline = std::chrono::steady_clock::now() + monitor_->longestTimeout() +
                     std::chrono::milliseconds(500);
     while (!monitor_->firstRoundDone() && std::chrono::steady_clock::now() < deadline) {
-      control_.run_one_until(deadline);
+      health_.run_one_until(deadline);
     }
     spdlog::info("first health round done: {}/{} endpoints up", monitor_->upCount(),
                  monitor_->controller().targets().size());
@@ -220,17 +221,22 @@ int Daemon::run() {
   for (const auto& b : server_->bound()) spdlog::info("listening on {} {}", b.protocol, b.address);
   spdlog::info("ready: {}", statusLine());
   notify("READY=1\nSTATUS=" + statusLine());
+  publishStatus();
+  status_timer_.emplace(health_);
+  statusTick();
+  // The control endpoint answers from here on, on its own thread.
+  startControlThread();
 
   startWatchdog();
-  trim_timer_.emplace(control_);
+  trim_timer_.emplace(health_);
   zones_freed_seen_ = zones_freed_->load();
   trimTick();
   waitForSignal();
   dispatch(Event::kStarted);
-  if (control_.stopped()) control_.restart();
+  if (health_.stopped()) health_.restart();
   // Everything from here on (reloads, stop, drain) is driven by dispatch(); the loop ends when
   // the lifecycle reaches kStopped. A handler that throws is logged and the loop goes on.
-  control::runCatchingExceptions(control_, "control");
+  control::runCatchingExceptions(health_, "control");
 
   notifier_.reset();
   spdlog::info("stopped");
@@ -254,11 +260,11 @@ Step Daemon::dispatch(Event event, std::string_view trigger) {
       break;
     case Action::kDrain:
       drain_deadline_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-      drain_timer_.emplace(control_);
+      drain_timer_.emplace(health_);
       drainTick();
       break;
     case Action::kExit:
-      control_.stop();
+      health_.stop();
       break;
     case Action::kNone:
     case Action::kQueueReload:
@@ -287,7 +293,7 @@ void Daemon::waitForSignal() {
 bool Daemon::startControl(const config::ControlConfig& config) {
   if (!config.enabled) return true;
   control_server_ = std::make_unique<control::ControlServer>(
-      control_, static_cast<control::Sources&>(*this), config);
+      control_io_, static_cast<control::Sources&>(*this), config);
   try {
     control_server_->start();
   } catch (const std::exception& e) {
@@ -301,7 +307,76 @@ bool Daemon::startControl(const config::ControlConfig& config) {
   return true;
 }
 
-control::ReloadAnswer Daemon::reload(const char* trigger) {
+void Daemon::startControlThread() {
+  if (!control_server_) return;
+  control_thread_ = std::thread([this] {
+    // Whatever a request throws costs that request; the endpoint keeps serving.
+    control::runCatchingExceptions(control_io_, "control");
+  });
+}
+
+// Stops the endpoint on its own thread (it is not thread-safe), then ends that thread. The
+// control thread never waits for the health thread, so this cannot deadlock.
+void Daemon::stopControlThread() {
+  if (!control_server_) return;
+  if (control_thread_.joinable()) {
+    boost::asio::post(control_io_, [this] {
+      control_server_->stop();
+      control_io_.stop();
+    });
+    control_thread_.join();
+  } else {
+    control_server_->stop();
+  }
+}
+
+std::shared_ptr<const control::Status> Daemon::status() const {
+  auto current = status_.current();
+  return current ? current : std::make_shared<const control::Status>();
+}
+
+void Daemon::changeOverride(
+    failover::OverrideChange change,
+    std::function<void(std::optional<failover::OverrideChangeResult>)> done) {
+  boost::asio::post(health_, [this, change = std::move(change), done = std::move(done)] {
+    if (!monitor_ || lifecycle_.phase() == Phase::kStopping) return done(std::nullopt);
+    done(monitor_->change(change));
+  });
+}
+
+void Daemon::reload(std::string trigger, std::function<void(control::ReloadAnswer)> done) {
+  boost::asio::post(health_, [this, trigger = std::move(trigger), done = std::move(done)] {
+    done(requestReload(trigger.c_str()));
+  });
+}
+
+// The monitor whose answers are served sends its status copies here.
+void Daemon::watchStatus(failover::Monitor& monitor) {
+  monitor.on_status = [this](std::shared_ptr<const failover::StatusSnapshot> s) {
+    failover_status_ = std::move(s);
+    publishStatus();
+  };
+}
+
+void Daemon::publishStatus() {
+  auto status = std::make_shared<control::Status>();
+  status->failover = failover_status_;
+  status->reloads = {reloads_ok_, reloads_failed_};
+  if (notifier_) status->hooks = notifier_->stats();
+  status_.publish(std::move(status));
+}
+
+// The daemon's own counters (webhooks, how punctual this thread is) are copied once a second;
+// the monitor sends its own changes as they happen.
+void Daemon::statusTick() {
+  publishStatus();
+  status_timer_->expires_after(std::chrono::seconds(1));
+  status_timer_->async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) statusTick();
+  });
+}
+
+control::ReloadAnswer Daemon::requestReload(const char* trigger) {
   Step step = dispatch(Event::kReloadRequested, trigger);
   switch (step.action) {
     case Action::kStartReload:
@@ -351,7 +426,7 @@ void Daemon::startReload(const std::string& trigger) {
   }
   spdlog::error("reload not started: {}", why);
   // Reported as a failed reload, after this dispatch has finished logging its own step.
-  boost::asio::post(control_, [this, why] {
+  boost::asio::post(health_, [this, why] {
     if (lifecycle_.phase() == Phase::kReloading)
       reportReloadFailure({"reload not started: " + why});
     dispatch(Event::kReloadFailed);
@@ -360,6 +435,7 @@ void Daemon::startReload(const std::string& trigger) {
 
 void Daemon::reportReloadFailure(const std::vector<std::string>& errors) {
   ++reloads_failed_;
+  publishStatus();
   failover::ReloadFailedEvent event;
   event.time = std::chrono::system_clock::now();
   event.source = source();
@@ -415,7 +491,10 @@ void Daemon::applyReload(std::shared_ptr<Loaded> next) {
   spdlog::set_level(spdlog::level::from_str(next->config->log.level));
   control::setLogFormat(next->config->log.format);
   if (control_server_) {
-    control_server_->reconfigure(next->config->control);
+    // Applied on the control thread, where the endpoint lives.
+    boost::asio::post(control_io_, [this, control = next->config->control] {
+      control_server_->reconfigure(control);
+    });
   } else if (next->config->control.enabled) {
     spdlog::warn("reload: control endpoint added; it starts at the next restart");
   }
@@ -434,7 +513,7 @@ void Daemon::applyReload(std::shared_ptr<Loaded> next) {
     pending_monitor_ = std::move(monitor);
     pending_deadline_ = std::chrono::steady_clock::now() + pending_monitor_->longestTimeout() +
                         std::chrono::milliseconds(500);
-    pending_timer_.emplace(control_);
+    pending_timer_.emplace(health_);
     waitForPendingMonitor();
     return;
   }
@@ -457,6 +536,7 @@ void Daemon::waitForPendingMonitor() {
 }
 
 void Daemon::reloadDone() {
+  watchStatus(*monitor_);
   monitor_->publish();
   spdlog::info("reload done: {}", statusLine());
   notify("READY=1\nSTATUS=" + statusLine());
@@ -470,7 +550,7 @@ void Daemon::stopServing() {
   worker_.abandon();
   if (pending_timer_) pending_timer_->cancel();
   pending_monitor_.reset();
-  if (control_server_) control_server_->stop();
+  stopControlThread();
   if (server_) server_->stop(std::chrono::milliseconds(2000));
   monitor_.reset();
   dispatch(Event::kClosed);
@@ -515,7 +595,7 @@ void Daemon::startWatchdog() {
   // Ping at half the period from the control thread itself: if health checks, reloads or signal
   // handling ever wedge that thread, the pings stop and systemd restarts us.
   watchdog_interval_ = std::chrono::microseconds(usec / 2);
-  watchdog_.emplace(control_);
+  watchdog_.emplace(health_);
   spdlog::info("systemd watchdog: pinging every {} ms", watchdog_interval_.count() / 1000);
   watchdogTick();
 }

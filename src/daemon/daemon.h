@@ -1,5 +1,7 @@
-// The running daemon: wires config -> zone -> failover -> server, and owns the control thread
-// (signals, health checks, reload application, sd_notify and the systemd watchdog).
+// The running daemon: wires config -> zone -> failover -> server. It owns the health thread (the
+// one run() runs on: signals, health checks, reload application, sd_notify and the systemd
+// watchdog) and the control endpoint's thread, which reads only the Status the health thread
+// publishes (issue 12).
 #pragma once
 
 #include <utility>  // Boost 1.74 Asio uses std::exchange without including it
@@ -10,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "daemon/lifecycle.h"
@@ -69,13 +72,24 @@ class Daemon : private control::Sources {
   void stopServing();
   void drainTick();
 
-  // control::Sources: what the control endpoint reads and steers (control thread only).
-  failover::Monitor* monitor() override { return monitor_.get(); }
+  // control::Sources, called on the control thread: reads of published state, and writes
+  // posted to the health thread.
+  std::shared_ptr<const control::Status> status() const override;
   const zone::SnapshotHolder& snapshots() const override { return holder_; }
+  // Set before the control thread starts and reset after it stopped.
   const server::Server* server() const override { return server_.get(); }
-  const notify::Notifier* notifier() const override { return notifier_.get(); }
-  control::ReloadCounts reloads() const override { return {reloads_ok_, reloads_failed_}; }
-  control::ReloadAnswer reload(const char* trigger) override;
+  void changeOverride(
+      failover::OverrideChange change,
+      std::function<void(std::optional<failover::OverrideChangeResult>)> done) override;
+  void reload(std::string trigger, std::function<void(control::ReloadAnswer)> done) override;
+
+  // On the health thread.
+  control::ReloadAnswer requestReload(const char* trigger);
+  void watchStatus(failover::Monitor& monitor);
+  void publishStatus();
+  void statusTick();
+  void startControlThread();
+  void stopControlThread();
 
   void startWatchdog();
   void watchdogTick();
@@ -85,13 +99,17 @@ class Daemon : private control::Sources {
 
   std::string path_;
   const char* embedded_yaml_;
-  boost::asio::io_context control_;
-  boost::asio::signal_set signals_{control_, SIGINT, SIGTERM, SIGHUP};
+  // The control endpoint's loop. Declared before the health loop so that it outlives it: a write
+  // still queued on the health loop when the daemon ends refers to it.
+  boost::asio::io_context control_io_;
+  std::thread control_thread_;
+  boost::asio::io_context health_;
+  boost::asio::signal_set signals_{health_, SIGINT, SIGTERM, SIGHUP};
   Lifecycle lifecycle_;
   std::optional<boost::asio::steady_timer> watchdog_;
   std::chrono::microseconds watchdog_interval_{0};
   zone::SnapshotHolder holder_;
-  health::AsioTimerService timers_{control_};
+  health::AsioTimerService timers_{health_};
   std::unique_ptr<health::AsioProber> prober_;
   // What every monitor probes through: a reload runs the old and the new monitor side by side,
   // and a target they share must never get two probes at once.
@@ -107,7 +125,7 @@ class Daemon : private control::Sources {
   config::ServerConfig running_server_;
   uint64_t seed_ = 0;
   // Reloads are loaded and compiled on the worker, applied on the control thread.
-  ReloadWorker worker_{control_};
+  ReloadWorker worker_{health_};
   uint64_t reloads_ok_ = 0;
   uint64_t reloads_failed_ = 0;
   // Stopping: how long webhooks still on their way may take.
@@ -117,6 +135,10 @@ class Daemon : private control::Sources {
   std::shared_ptr<std::atomic<uint64_t>> zones_freed_ = std::make_shared<std::atomic<uint64_t>>(0);
   uint64_t zones_freed_seen_ = 0;
   std::optional<boost::asio::steady_timer> trim_timer_;
+  // What the control endpoint shows: the latest failover status plus the daemon's counters.
+  control::StatusHolder status_;
+  std::shared_ptr<const failover::StatusSnapshot> failover_status_;
+  std::optional<boost::asio::steady_timer> status_timer_;
   // Last member: closed before anything it reads is destroyed.
   std::unique_ptr<control::ControlServer> control_server_;
 };

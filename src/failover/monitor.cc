@@ -10,23 +10,6 @@ namespace understudy::failover {
 
 namespace {
 
-std::string describeDecision(const Decision& d) {
-  std::string addresses;
-  for (const auto& a : d.addresses) addresses += (addresses.empty() ? "" : ", ") + a;
-  if (addresses.empty()) addresses = "nothing";
-  switch (d.kind) {
-    case Decision::Kind::kPrimary:
-      return addresses + " (primary, ttl " + std::to_string(d.ttl) + ")";
-    case Decision::Kind::kFailover:
-      return addresses + " (failed over" +
-             (d.tier ? " to priority " + std::to_string(d.tier) : std::string()) + ", ttl " +
-             std::to_string(d.ttl) + ")";
-    case Decision::Kind::kAllDown:
-      return addresses + " (all endpoints down, ttl " + std::to_string(d.ttl) + ")";
-  }
-  return addresses;
-}
-
 bool sameDecision(const Decision& a, const Decision& b) {
   return a.kind == b.kind && a.addresses == b.addresses && a.ttl == b.ttl;
 }
@@ -69,6 +52,8 @@ Monitor::Monitor(health::TimerService& timers, health::Prober& prober,
   }
   record_changes_.assign(config_->pool_records.size(), 0);
   record_changed_at_.assign(config_->pool_records.size(), std::nullopt);
+  status_index_ = std::make_shared<const StatusIndex>(config_, controller_.targets(),
+                                                      controller_.endpointTargets());
 }
 
 Monitor::~Monitor() {
@@ -78,6 +63,64 @@ Monitor::~Monitor() {
 void Monitor::start() {
   scheduler_.start();
   expiryTick();
+  statusTick();
+}
+
+std::shared_ptr<const StatusSnapshot> Monitor::status() const {
+  auto s = std::make_shared<StatusSnapshot>();
+  s->index = status_index_;
+  s->targets.reserve(trackers_.size());
+  for (size_t i = 0; i < trackers_.size(); ++i) {
+    s->targets.push_back(TargetStatus{trackers_[i], since_[i], controller_.isUp(i)});
+  }
+  s->serving.reserve(status_index_->endpointCount());
+  for (size_t p = 0; p < config_->pools.size(); ++p) {
+    for (size_t e = 0; e < config_->pools[p].endpoints.size(); ++e) {
+      s->serving.push_back(controller_.effectiveUp(p, e) ? 1 : 0);
+    }
+  }
+  s->overrides = overrides_->all();
+  s->decisions = decisions_;
+  s->record_changes = record_changes_;
+  s->record_changed_at = record_changed_at_;
+  s->pool_stats = pool_stats_;
+  s->serial = serial_;
+  s->transitions = transitions_;
+  s->not_run = not_run_;
+  s->taken = now();
+  return s;
+}
+
+void Monitor::sendStatus() {
+  status_dirty_ = false;
+  if (on_status) on_status(status());
+}
+
+void Monitor::statusChanged(bool urgent) {
+  status_dirty_ = true;
+  if (!urgent || status_posted_ || !on_status) return;
+  // Transitions that arrive together (one backend feeding many pools, a burst of results) cost
+  // one copy, sent once the handlers already queued have run.
+  status_posted_ = true;
+  std::weak_ptr<bool> alive = alive_;
+  timers_.callAt(timers_.now(), [this, alive] {
+    auto guard = alive.lock();
+    if (!guard || !*guard) return;
+    status_posted_ = false;
+    if (status_dirty_) sendStatus();
+  });
+}
+
+// Counters (probe counts, the last probe of each target) move with every probe; a copy of them
+// goes out at most every kStatusInterval, so a status reader costs the health thread nothing
+// and the health thread spends a bounded share of its time copying.
+void Monitor::statusTick() {
+  if (status_dirty_ && on_status) sendStatus();
+  std::weak_ptr<bool> alive = alive_;
+  timers_.callAt(timers_.now() + kStatusInterval, [this, alive] {
+    auto guard = alive.lock();
+    if (guard && *guard) statusTick();
+  });
 }
 
 // Overrides with an expiry lapse on their own; a one-second tick is precise enough for "drain for
@@ -88,6 +131,7 @@ void Monitor::expiryTick() {
     spdlog::warn("override {} on {}/{} expired", overrideName(o.kind), key.first, key.second);
   }
   if (!gone.empty() && publishing_) publish();
+  if (!gone.empty()) statusChanged(true);
   std::weak_ptr<bool> alive = alive_;
   timers_.callAt(timers_.now() + std::chrono::seconds(1), [this, alive] {
     auto guard = alive.lock();
@@ -116,7 +160,9 @@ size_t Monitor::adoptStateFrom(const Monitor& old) {
   serial_ = old.serial_;
   transitions_ = old.transitions_;
   pool_stats_ = old.pool_stats_;
+  not_run_ = old.not_run_;
   logOrphanedOverrides(old);
+  status_dirty_ = true;
   return fresh;
 }
 
@@ -160,7 +206,7 @@ void Monitor::logOrphanedOverrides(const Monitor& old) const {
 std::vector<OrphanedOverride> Monitor::orphanedOverrides() const {
   std::vector<OrphanedOverride> out;
   for (const auto& [key, o] : overrides_->all()) {
-    const config::PoolConfig* pool = config_->findPool(key.first);
+    const config::PoolConfig* pool = status_index_->findPool(key.first);
     bool found = false;
     if (pool) {
       for (const auto& e : pool->endpoints) found = found || e.address == key.second;
@@ -228,6 +274,7 @@ void Monitor::publish() {
   decisions_ = std::move(decisions);
   publishing_ = true;
   holder_.publish(std::move(snapshot));
+  statusChanged(true);
   if (on_publish) on_publish();
 }
 
@@ -255,12 +302,17 @@ void Monitor::onResult(size_t target, const health::Outcome& outcome) {
     // Counted for /metrics, never judged: this host failed, not the backend.
     tracker.record(outcome, controller_.targets()[target].check);
     onNotRun(target, outcome);
+    statusChanged(false);
     return;
   }
   health::State before = tracker.state();
   const health::ProbeTarget& t = controller_.targets()[target];
   health::Transition transition = tracker.record(outcome, t.check);
-  if (transition == health::Transition::kUnchanged) return;
+  if (transition == health::Transition::kUnchanged) {
+    statusChanged(false);
+    return;
+  }
+  statusChanged(true);
   bool up = tracker.state() == health::State::kUp;
   since_[target] = now();
   bool initial = before == health::State::kUnknown;
@@ -310,6 +362,7 @@ bool Monitor::setOverride(const std::string& pool, const std::string& address, O
   spdlog::warn("override {} on {}/{}{}", overrideName(kind), pool, address,
                duration ? " for " + durationText(*duration) : std::string(" until cleared"));
   if (publishing_) publish();
+  statusChanged(true);
   return true;
 }
 
@@ -324,103 +377,40 @@ bool Monitor::clearOverride(const std::string& pool, const std::string& address,
   overrides_->clear(pool, address);
   spdlog::warn("override {} on {}/{} cleared", kind, pool, address);
   if (publishing_) publish();
+  statusChanged(true);
   return true;
 }
 
-std::vector<EndpointStatus> Monitor::endpoints() const {
-  std::vector<EndpointStatus> out;
-  for (size_t p = 0; p < config_->pools.size(); ++p) {
-    const auto& pool = config_->pools[p];
-    for (size_t e = 0; e < pool.endpoints.size(); ++e) {
-      const auto& ep = pool.endpoints[e];
-      EndpointStatus s;
-      s.pool = pool.name;
-      s.address = ep.address;
-      s.probe_address = ep.probe_address;
-      s.check = ep.check;
-      s.priority = ep.priority;
-      s.serving = controller_.effectiveUp(p, e);
-      if (const Override* o = overrides_->find(pool.name, ep.address)) s.override = *o;
-      s.target = controller_.targetOf(p, e);
-      if (s.target == Controller::kUnchecked) {
-        s.state = "unchecked";
-      } else {
-        const health::Tracker& t = trackers_[s.target];
-        s.state = health::stateName(t.state());
-        s.since = since_[s.target];
-        s.reason = t.reason();
-        s.probes = t.probes();
-        if (const auto& last = t.lastOutcome()) {
-          s.last_outcome = health::Outcome::kindName(last->kind);
-          s.last_detail = last->describe(controller_.targets()[s.target].check);
-          s.last_duration_ms = static_cast<double>(last->duration.count()) / 1000.0;
-        }
-      }
-      out.push_back(std::move(s));
+OverrideChangeResult Monitor::change(const OverrideChange& c) {
+  OverrideChangeResult result;
+  const size_t p = status_index_->poolIndex(c.pool);
+  const config::PoolConfig* pool = p < config_->pools.size() ? &config_->pools[p] : nullptr;
+  size_t e = pool ? pool->endpoints.size() : 0;
+  if (pool) {
+    for (size_t i = 0; i < pool->endpoints.size(); ++i) {
+      if (pool->endpoints[i].address == c.address) e = i;
     }
   }
-  return out;
-}
-
-std::vector<RecordStatus> Monitor::records() const {
-  std::vector<RecordStatus> out;
-  for (size_t i = 0; i < config_->pool_records.size(); ++i) {
-    const auto& rec = config_->pool_records[i];
-    RecordStatus r;
-    r.name = dns::nameToText(rec.owner);
-    r.type = rec.type == 28 ? "AAAA" : "A";
-    r.pool = rec.pool;
-    if (i < decisions_.size()) r.decision = decisions_[i];
-    r.answer = describeDecision(r.decision);
-    r.changes = record_changes_[i];
-    r.last_change = record_changed_at_[i];
-    r.why = explain(r);
-    out.push_back(std::move(r));
+  const bool exists = pool && e < pool->endpoints.size();
+  // An override on an endpoint a reload removed can still be cleared (only cleared).
+  const bool orphaned = !exists && !c.kind && overrides_->find(c.pool, c.address) != nullptr;
+  if (!exists && !orphaned) {
+    result.result = OverrideChangeResult::Result::kNotFound;
+    result.message =
+        pool ? "pool '" + c.pool + "' has no endpoint " + c.address : "no pool '" + c.pool + "'";
+    return result;
   }
-  return out;
-}
-
-// "primary tier down since 12:01:07 UTC: 192.0.2.10 HTTP 503 x3; serving priority 2 with
-// failover_ttl 30"
-std::string Monitor::explain(const RecordStatus& r) const {
-  const config::PoolConfig* pool = config_->findPool(r.pool);
-  if (!pool) return "";
-  const bool v6 = r.type == "AAAA";
-  unsigned primary = 0;
-  for (const auto& e : pool->endpoints) {
-    if (e.isV6() == v6 && (primary == 0 || e.priority < primary)) primary = e.priority;
+  std::string why;
+  if (c.kind) {
+    setOverride(c.pool, c.address, *c.kind, c.duration, &why);  // exists: cannot fail
+  } else if (!clearOverride(c.pool, c.address, &why)) {
+    // Clearing what is not there is not an error: the endpoint is in the state asked for.
+    result.result = OverrideChangeResult::Result::kNothingToClear;
+    result.message = why;
   }
-  std::string down;
-  std::optional<std::chrono::system_clock::time_point> earliest;
-  auto all = endpoints();
-  for (const auto& s : all) {
-    if (s.pool != r.pool || (s.address.find(':') != std::string::npos) != v6 || s.serving) {
-      continue;
-    }
-    std::string why =
-        s.override ? std::string(overrideName(s.override->kind)) + " override" : s.reason;
-    down += (down.empty() ? "" : ", ") + s.address + " " + why;
-    auto when = s.override ? std::optional(s.override->since) : s.since;
-    if (when && (!earliest || *when < *earliest)) earliest = when;
-  }
-  std::string since = earliest ? " since " + clockTime(*earliest) : "";
-  switch (r.decision.kind) {
-    case Decision::Kind::kPrimary:
-      return "primary tier healthy" + (down.empty() ? std::string() : " (down: " + down + ")") +
-             "; serving it with ttl " + std::to_string(r.decision.ttl);
-    case Decision::Kind::kFailover:
-      if (pool->policy == config::PoolPolicy::kAll) {
-        return "not every endpoint is healthy" + since + ": " + down +
-               "; serving the healthy ones with failover_ttl " + std::to_string(r.decision.ttl);
-      }
-      return "primary tier (priority " + std::to_string(primary) + ") down" + since + ": " + down +
-             "; serving priority " + std::to_string(r.decision.tier) + " with failover_ttl " +
-             std::to_string(r.decision.ttl);
-    case Decision::Kind::kAllDown:
-      return "all endpoints down" + since + ": " + down + "; when_all_down rule serves " +
-             describeDecision(r.decision);
-  }
-  return "";
+  if (exists) result.serving = controller_.effectiveUp(p, e);
+  if (const Override* o = overrides_->find(c.pool, c.address)) result.override = *o;
+  return result;
 }
 
 }  // namespace understudy::failover

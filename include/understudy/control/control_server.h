@@ -1,6 +1,9 @@
-// The control endpoint (issue 5): a small HTTP/1.1 server (Boost.Beast) on the daemon's control
-// io_context, never on a serving thread. GET /metrics, /status, /explain are open; POSTs that
-// change overrides or trigger a reload need the bearer token from control.token_file.
+// The control endpoint (issue 5): a small HTTP/1.1 server (Boost.Beast) on an io_context of its
+// own, run by the control thread: never a serving thread, never the health thread (issue 12).
+// Reads answer from the Status the health thread publishes; writes are posted to the health
+// thread. GET /metrics, /status, /explain are open; POSTs that change overrides or trigger a
+// reload need the bearer token from control.token_file. Not thread-safe: every call but start()
+// (made before the loop runs) happens on the control thread.
 //
 // Bounded on every axis so a misbehaving client cannot hurt the daemon (issue 12): requests over
 // 64 KiB (or with headers over 8 KiB) get 413; a request header must arrive within 5 s, a body

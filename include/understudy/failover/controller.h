@@ -32,6 +32,7 @@ class Controller {
   const std::vector<health::ProbeTarget>& targets() const { return targets_; }
   const std::vector<EndpointRef>& endpointsOf(size_t target) const { return users_[target]; }
   size_t targetOf(size_t pool, size_t endpoint) const { return endpoint_target_[pool][endpoint]; }
+  const std::vector<std::vector<size_t>>& endpointTargets() const { return endpoint_target_; }
 
   // Health of a target as far as answers go (unknown counts as up: fail open until measured).
   void setUp(size_t target, bool up) { up_[target] = up; }

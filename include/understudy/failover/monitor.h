@@ -15,55 +15,34 @@
 #include "understudy/failover/controller.h"
 #include "understudy/failover/events.h"
 #include "understudy/failover/overrides.h"
+#include "understudy/failover/status.h"
 #include "understudy/health/scheduler.h"
 #include "understudy/health/tracker.h"
 #include "understudy/zone/snapshot_holder.h"
 
 namespace understudy::failover {
 
-// A read-only view for /status, /explain and /metrics, built on demand.
-struct EndpointStatus {
+// A change an operator asks for through the control endpoint: set (kind) or clear (no kind) the
+// override on one endpoint.
+struct OverrideChange {
   std::string pool;
   std::string address;
-  std::string probe_address;
-  std::string check;  // empty = `check: none`
-  unsigned priority = 1;
-  std::string state;     // measured: "up", "down", "unknown", or "unchecked"
-  bool serving = false;  // counted as healthy for answers (measured state or override)
+  std::optional<OverrideKind> kind;  // nullopt = clear
+  std::optional<std::chrono::seconds> duration;
+};
+
+struct OverrideChangeResult {
+  enum class Result : uint8_t {
+    kDone,            // set, or cleared
+    kNothingToClear,  // a clear where there was no override: the endpoint is as asked
+    kNotFound,        // no such pool or endpoint (an orphaned override can still be cleared)
+  };
+  Result result = Result::kDone;
+  std::string message;  // why, for kNothingToClear and kNotFound
+  // The endpoint afterwards: whether answers count it as healthy (unset when the configuration
+  // does not have it), and its override.
+  std::optional<bool> serving;
   std::optional<Override> override;
-  std::optional<std::chrono::system_clock::time_point> since;  // of the measured state
-  std::string reason;                                          // "HTTP 503 x3"
-  std::string last_outcome;                                    // "bad_status"
-  std::string last_detail;                                     // Outcome::describe()
-  double last_duration_ms = 0;
-  uint64_t probes = 0;
-  size_t target = Controller::kUnchecked;
-};
-
-struct RecordStatus {
-  std::string name;  // "app.svc.example.com."
-  std::string type;  // "A"
-  std::string pool;
-  Decision decision;
-  std::string answer;  // "192.0.2.10 (primary, ttl 300)"
-  std::string why;     // "primary tier down since ...: 192.0.2.10 HTTP 503 x3; serving tier 2 ..."
-  uint64_t changes = 0;
-  std::optional<std::chrono::system_clock::time_point> last_change;
-};
-
-// An override on an endpoint that the configuration no longer has: a reload removed the pool or
-// the endpoint. It is kept (and expires or is cleared like any other) rather than silently lost
-// or silently kept: /status, /metrics and the reload log list it, and it applies again if a
-// later reload brings the endpoint back before it ends (issue 12).
-struct OrphanedOverride {
-  std::string pool;
-  std::string address;
-  Override override;
-};
-
-struct PoolStats {
-  uint64_t transitions = 0;  // answer changes of the pool's records
-  std::optional<std::chrono::system_clock::time_point> last_transition;
 };
 
 class Monitor {
@@ -94,6 +73,9 @@ class Monitor {
   bool setOverride(const std::string& pool, const std::string& address, OverrideKind kind,
                    std::optional<std::chrono::seconds> duration, std::string* error);
   bool clearOverride(const std::string& pool, const std::string& address, std::string* error);
+  // setOverride() or clearOverride() as the control endpoint asks for it: an override on an
+  // endpoint a reload removed can still be cleared (only cleared).
+  OverrideChangeResult change(const OverrideChange& change);
   // Overrides whose pool or endpoint this configuration does not have, by pool and address.
   std::vector<OrphanedOverride> orphanedOverrides() const;
 
@@ -105,8 +87,12 @@ class Monitor {
   // Probes that could not be started here (health::OutcomeKind::kNotRun), over all targets.
   uint64_t probesNotRun() const { return not_run_; }
   uint32_t serial() const { return serial_; }
-  std::vector<EndpointStatus> endpoints() const;
-  std::vector<RecordStatus> records() const;
+  // A copy of everything /status, /metrics and /explain show, built now (linear in the number
+  // of targets and endpoints). The control endpoint never calls this: it reads the copies
+  // handed to on_status.
+  std::shared_ptr<const StatusSnapshot> status() const;
+  std::vector<EndpointStatus> endpoints() const { return status()->endpoints(); }
+  std::vector<RecordStatus> records() const { return status()->records(); }
   const std::map<std::string, PoolStats>& poolStats() const { return pool_stats_; }
   std::optional<std::chrono::system_clock::time_point> targetSince(size_t target) const {
     return since_[target];
@@ -116,6 +102,11 @@ class Monitor {
   std::function<std::chrono::system_clock::time_point()> wall_clock;
   // Called after each publish (for sd_notify STATUS).
   std::function<void()> on_publish;
+  // Receives a new status copy soon after anything an operator would see changes: at once
+  // (coalesced within one turn of the loop) for states, answers and overrides, and at most every
+  // kStatusInterval when only counters moved (probe counts, last probe).
+  std::function<void(std::shared_ptr<const StatusSnapshot>)> on_status;
+  static constexpr std::chrono::milliseconds kStatusInterval{500};
   // Where health, answer and override events go (webhooks); may be null.
   EventSink* events = nullptr;
 
@@ -124,9 +115,13 @@ class Monitor {
   void onNotRun(size_t target, const health::Outcome& outcome);
   void logOrphanedOverrides(const Monitor& old) const;
   void expiryTick();
+  void statusTick();
+  // Something an operator would see changed: a new status copy goes out soon (urgent: in this
+  // turn of the loop; else at the next statusTick).
+  void statusChanged(bool urgent);
+  void sendStatus();
   std::vector<std::string> endpointsOf(size_t target) const;
   std::string poolsOf(size_t target) const;
-  std::string explain(const RecordStatus& record) const;
   std::chrono::system_clock::time_point now() const {
     return wall_clock ? wall_clock() : std::chrono::system_clock::now();
   }
@@ -151,6 +146,9 @@ class Monitor {
   // would otherwise log a line per target per interval.
   std::optional<health::SteadyTime> not_run_logged_;
   uint64_t not_run_unlogged_ = 0;
+  std::shared_ptr<const StatusIndex> status_index_;
+  bool status_dirty_ = false;
+  bool status_posted_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

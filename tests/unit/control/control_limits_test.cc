@@ -31,12 +31,17 @@ using Clock = std::chrono::steady_clock;
 
 class NoSources : public Sources {
  public:
-  failover::Monitor* monitor() override { return nullptr; }
+  std::shared_ptr<const Status> status() const override { return std::make_shared<const Status>(); }
   const zone::SnapshotHolder& snapshots() const override { return holder_; }
   const server::Server* server() const override { return nullptr; }
-  const notify::Notifier* notifier() const override { return nullptr; }
-  ReloadCounts reloads() const override { return {}; }
-  ReloadAnswer reload(const char*) override { return {true, "reload started"}; }
+  void changeOverride(
+      failover::OverrideChange,
+      std::function<void(std::optional<failover::OverrideChangeResult>)> done) override {
+    done(std::nullopt);
+  }
+  void reload(std::string, std::function<void(ReloadAnswer)> done) override {
+    done({true, "reload started"});
+  }
 
  private:
   zone::SnapshotHolder holder_;

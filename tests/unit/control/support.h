@@ -22,19 +22,25 @@
 
 namespace understudy::control::test {
 
-// Reads nothing but an empty snapshot holder and, when set, a server. `fault` runs inside
-// reloads(), which GET /metrics calls: a test makes it throw to stand for a bug in a route.
+// Reads nothing but an empty Status, an empty snapshot holder and, when set, a server. `fault`
+// runs inside status(), which GET /metrics calls: a test makes it throw to stand for a bug in a
+// route. Writes are answered at once, from the calling thread.
 class FakeSources : public Sources {
  public:
-  failover::Monitor* monitor() override { return nullptr; }
+  std::shared_ptr<const Status> status() const override {
+    if (fault) fault();
+    return std::make_shared<const Status>();
+  }
   const zone::SnapshotHolder& snapshots() const override { return holder; }
   const server::Server* server() const override { return server_; }
-  const notify::Notifier* notifier() const override { return nullptr; }
-  ReloadCounts reloads() const override {
-    if (fault) fault();
-    return {};
+  void changeOverride(
+      failover::OverrideChange,
+      std::function<void(std::optional<failover::OverrideChangeResult>)> done) override {
+    done(std::nullopt);
   }
-  ReloadAnswer reload(const char*) override { return {true, "reload started"}; }
+  void reload(std::string, std::function<void(ReloadAnswer)> done) override {
+    done({true, "reload started"});
+  }
 
   zone::SnapshotHolder holder;
   const server::Server* server_ = nullptr;
