@@ -236,7 +236,7 @@ int Daemon::run() {
   if (health_.stopped()) health_.restart();
   // Everything from here on (reloads, stop, drain) is driven by dispatch(); the loop ends when
   // the lifecycle reaches kStopped. A handler that throws is logged and the loop goes on.
-  control::runCatchingExceptions(health_, "control");
+  control::runCatchingExceptions(health_, "health");
 
   notifier_.reset();
   spdlog::info("stopped");

@@ -7,12 +7,14 @@
 #include <ldns/ldns.h>
 #include "../support/manual_timers.h"
 
+#include <algorithm>
 #include <map>
 #include <sstream>
 
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
+#include "understudy/dns/name.h"
 #include "understudy/query/answer.h"
 #include "understudy/zone/compile.h"
 
@@ -400,6 +402,124 @@ TEST_F(MonitorTest, ProbesThatCannotStartNeverMarkAnEndpointDown) {
   prober.down.insert("127.0.0.11");
   timers.advance(milliseconds(4000));
   EXPECT_EQ(ask(current(), "app.f.test.", LDNS_RR_TYPE_A).rdata, "192.0.2.20");
+}
+
+}  // namespace
+}  // namespace understudy::failover
+
+// Issue 12: the control endpoint reads status copies the monitor hands out; it never calls into
+// the monitor. These tests pin when copies go out and what one copy holds.
+namespace understudy::failover {
+namespace {
+
+struct StatusCopies : MonitorTest {
+  StatusCopies() {
+    monitor->on_status = [this](std::shared_ptr<const StatusSnapshot> s) {
+      copies.push_back(std::move(s));
+    };
+    // Status times follow the manual clock, so a copy says when it was taken.
+    monitor->wall_clock = [this] {
+      return std::chrono::system_clock::time_point(
+          std::chrono::duration_cast<std::chrono::system_clock::duration>(
+              timers.now().time_since_epoch()));
+    };
+  }
+  std::vector<std::shared_ptr<const StatusSnapshot>> copies;
+};
+
+TEST_F(StatusCopies, ChangesGoOutAtOnceAndTogetherCountersAtMostEveryInterval) {
+  monitor->start();
+  timers.advance(milliseconds(5));
+  // Both targets' first results arrived in the same millisecond: one copy for both.
+  ASSERT_EQ(copies.size(), 1u);
+  EXPECT_EQ(copies[0]->upCount(), 2u);
+  monitor->publish();  // the first answers: a copy with their decisions
+  timers.advance(milliseconds(1));
+  ASSERT_EQ(copies.size(), 2u);
+  ASSERT_EQ(copies[1]->decisions.size(), 2u);
+  EXPECT_EQ(copies[1]->decisions[0].addresses, std::vector<std::string>{"192.0.2.10"});
+
+  // Probes that change nothing: their counters go out with the next tick, not one copy each.
+  uint64_t probes = copies[1]->targets[0].tracker.probes();
+  copies.clear();
+  timers.advance(milliseconds(3000));
+  EXPECT_GE(prober.probes["127.0.0.11"], 3);
+  EXPECT_LE(copies.size(), 6u) << "at most one copy per 500 ms";
+  ASSERT_GE(copies.size(), 2u);
+  EXPECT_GT(copies.back()->targets[0].tracker.probes(), probes);
+
+  // A failover goes out at once, in the turn of the result that decided it, not at the next
+  // tick; the copy before it is unchanged.
+  auto before = copies.back();
+  copies.clear();
+  prober.down.insert("127.0.0.11");
+  timers.advance(milliseconds(4000));
+  auto down =
+      std::find_if(copies.begin(), copies.end(), [](const auto& c) { return c->upCount() == 1u; });
+  ASSERT_NE(down, copies.end());
+  ASSERT_TRUE((*down)->targets[0].since);
+  EXPECT_EQ((*down)->taken, *(*down)->targets[0].since) << "sent when the target went down";
+  EXPECT_EQ(before->upCount(), 2u) << "a published copy never changes";
+  EXPECT_EQ(before->record(0).answer, "192.0.2.10 (primary, ttl 300)");
+  auto after = copies.back();
+  EXPECT_EQ(after->record(0).answer, "192.0.2.20 (failed over to priority 2, ttl 20)");
+  EXPECT_NE(after->record(0).why.find("primary tier (priority 1) down"), std::string::npos)
+      << after->record(0).why;
+}
+
+TEST_F(StatusCopies, AnOverrideIsInTheNextCopyAndTheAnswerToTheWrite) {
+  monitor->start();
+  timers.advance(milliseconds(5));
+  monitor->publish();
+  timers.advance(milliseconds(1));
+  copies.clear();
+  OverrideChangeResult r =
+      monitor->change({"app", "192.0.2.10", OverrideKind::kDrain, std::chrono::seconds(600)});
+  EXPECT_EQ(r.result, OverrideChangeResult::Result::kDone);
+  ASSERT_TRUE(r.serving);
+  EXPECT_FALSE(*r.serving);
+  ASSERT_TRUE(r.override);
+  EXPECT_EQ(r.override->kind, OverrideKind::kDrain);
+  timers.advance(milliseconds(1));
+  ASSERT_EQ(copies.size(), 1u) << "the change went out at once";
+  EXPECT_FALSE(copies[0]->endpoint(0, 0).serving);
+  ASSERT_TRUE(copies[0]->endpoint(0, 0).override);
+
+  r = monitor->change({"app", "192.0.2.10", std::nullopt, std::nullopt});
+  EXPECT_EQ(r.result, OverrideChangeResult::Result::kDone);
+  EXPECT_TRUE(*r.serving);
+  EXPECT_FALSE(r.override);
+  r = monitor->change({"app", "192.0.2.10", std::nullopt, std::nullopt});
+  EXPECT_EQ(r.result, OverrideChangeResult::Result::kNothingToClear);
+  EXPECT_EQ(r.message, "no override on app/192.0.2.10");
+  r = monitor->change({"nope", "192.0.2.10", OverrideKind::kDrain, std::nullopt});
+  EXPECT_EQ(r.result, OverrideChangeResult::Result::kNotFound);
+  EXPECT_EQ(r.message, "no pool 'nope'");
+  r = monitor->change({"app", "192.0.2.99", OverrideKind::kDrain, std::nullopt});
+  EXPECT_EQ(r.result, OverrideChangeResult::Result::kNotFound);
+  EXPECT_EQ(r.message, "pool 'app' has no endpoint 192.0.2.99");
+}
+
+TEST_F(StatusCopies, ARecordIsFoundByNameInAnyCaseAndExplainedFromItsOwnPool) {
+  monitor->start();
+  timers.advance(milliseconds(5));
+  monitor->publish();
+  auto status = monitor->status();
+  auto wire = [](const char* text) {
+    return dns::lowered(*dns::nameFromText(text, std::string(1, '\0'), nullptr));
+  };
+  EXPECT_EQ(status->findRecord(wire("APP.F.test."), 1), std::optional<size_t>(0));
+  EXPECT_EQ(status->findRecord(wire("app.f.test."), 28), std::optional<size_t>(1));
+  EXPECT_EQ(status->findRecord(wire("app.f.test."), 16), std::nullopt);
+  EXPECT_EQ(status->findRecord(wire("static.f.test."), 1), std::nullopt) << "not pooled";
+  RecordStatus r = status->record(1);
+  EXPECT_EQ(r.name, "app.f.test.");
+  EXPECT_EQ(r.type, "AAAA");
+  EXPECT_EQ(r.why, "primary tier healthy; serving it with ttl 300");
+  EXPECT_EQ(status->records().size(), 2u);
+  EXPECT_TRUE(status->records(false)[0].why.empty()) << "/metrics asks for no explanations";
+  EXPECT_EQ(status->endpoints().size(), 4u);
+  EXPECT_EQ(status->endpoint(0, 3).state, "unchecked");
 }
 
 }  // namespace
