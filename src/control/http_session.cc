@@ -161,8 +161,9 @@ void HttpSession::respond() {
   answering_ = true;
   core_->awaiting[this] = shared_from_this();
   std::weak_ptr<HttpSession> weak = weak_from_this();
+  const unsigned number = served_ + 1;
   reply_timer_.expires_after(core_->limits.timeout);
-  reply_timer_.async_wait([weak](const boost::system::error_code& ec) {
+  reply_timer_.async_wait([weak, number](const boost::system::error_code& ec) {
     auto self = weak.lock();
     if (ec || !self || self->core_->stopped) return;
     std::string what =
@@ -177,25 +178,26 @@ void HttpSession::respond() {
         nlohmann::json{{"error", "not carried out in time: the daemon is busy; try again"}}.dump() +
         "\n";
     response.prepare_payload();
-    self->answer(std::move(response));
+    self->answer(std::move(response), number);
   });
   // A bug in a route (or in what it reads) costs this response, never the control thread: the
   // client gets a 500, the log says which request failed, and the connection keeps serving.
   // The reply holds the session weakly: a write's reply travels through the health thread,
   // which must never hold (and so never destroy) a connection.
   try {
-    core_->router.handle(request_, peer_, [weak](Response response) {
-      if (auto self = weak.lock()) self->answer(std::move(response));
+    core_->router.handle(request_, peer_, [weak, number](Response response) {
+      if (auto self = weak.lock()) self->answer(std::move(response), number);
     });
   } catch (const std::exception& e) {
-    answer(internalError(request_, e.what()));
+    answer(internalError(request_, e.what()), number);
   } catch (...) {
-    answer(internalError(request_, "a non-standard exception"));
+    answer(internalError(request_, "a non-standard exception"), number);
   }
 }
 
-void HttpSession::answer(Response response) {
-  if (!answering_ || core_->stopped) return;  // answered already (a timeout, then the reply)
+void HttpSession::answer(Response response, unsigned request) {
+  // Answered already (a timeout, then the reply), or the answer to an earlier request.
+  if (!answering_ || request != served_ + 1 || core_->stopped) return;
   answering_ = false;
   boost::system::error_code ignored;
   reply_timer_.cancel(ignored);

@@ -74,9 +74,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void readFailed(boost::beast::error_code ec, const char* what,
                   std::chrono::milliseconds deadline);
   void respond();
-  // The answer to the request being served, now or from the health thread (via the control
-  // thread); the first of the answer and the reply timeout wins.
-  void answer(Response response);
+  // The answer to request number `request` (served_ + 1 when it arrived), now or from the
+  // health thread (via the control thread). The first of the answer and the reply timeout wins;
+  // an answer for an earlier request (it came after its timeout) is dropped.
+  void answer(Response response, unsigned request);
   void doWrite(Response response, bool close_after);
   void onWrite(bool close_after, boost::beast::error_code ec);
   void shutdown();

@@ -34,8 +34,9 @@ class FakeSources : public Sources {
   const zone::SnapshotHolder& snapshots() const override { return holder; }
   const server::Server* server() const override { return server_; }
   void changeOverride(
-      failover::OverrideChange,
+      failover::OverrideChange change,
       std::function<void(std::optional<failover::OverrideChangeResult>)> done) override {
+    if (on_change) return on_change(std::move(change), std::move(done));
     done(std::nullopt);
   }
   void reload(std::string, std::function<void(ReloadAnswer)> done) override {
@@ -45,18 +46,23 @@ class FakeSources : public Sources {
   zone::SnapshotHolder holder;
   const server::Server* server_ = nullptr;
   std::function<void()> fault;
+  // Stands for the health thread: gets the write and answers it (or not) when it likes.
+  std::function<void(failover::OverrideChange,
+                     std::function<void(std::optional<failover::OverrideChangeResult>)>)>
+      on_change;
 };
 
 // A ControlServer on 127.0.0.1 (a port the OS picks), its io_context run on a thread of its own
 // through runCatchingExceptions, as the daemon runs its control thread.
 class ControlHarness {
  public:
-  explicit ControlHarness(Sources& sources) {
+  explicit ControlHarness(Sources& sources, ServerLimits limits = {}, std::string token_file = "") {
     config::ControlConfig config;
     config.enabled = true;
     config.address = "127.0.0.1";
     config.port = 0;
-    server_ = std::make_unique<ControlServer>(io_, sources, config);
+    config.token_file = std::move(token_file);
+    server_ = std::make_unique<ControlServer>(io_, sources, config, limits);
     server_->start();
     thread_ = std::thread([this] { caught_ = runCatchingExceptions(io_, "test-control"); });
   }
@@ -101,15 +107,20 @@ class HttpClient {
     socket_.connect({boost::asio::ip::make_address("127.0.0.1"), port}, ec);
     error_ = ec ? ec.message() : "";
   }
-  Reply get(const std::string& target) {
+  Reply get(const std::string& target) { return send(boost::beast::http::verb::get, target, ""); }
+  Reply post(const std::string& target, const std::string& token) {
+    return send(boost::beast::http::verb::post, target, token);
+  }
+  Reply send(boost::beast::http::verb method, const std::string& target, const std::string& token) {
     namespace http = boost::beast::http;
     Reply r;
     if (!error_.empty()) {
       r.error = "connect: " + error_;
       return r;
     }
-    http::request<http::empty_body> req{http::verb::get, target, 11};
+    http::request<http::empty_body> req{method, target, 11};
     req.set(http::field::host, "127.0.0.1");
+    if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
     req.keep_alive(true);
     boost::system::error_code ec;
     http::write(socket_, req, ec);
