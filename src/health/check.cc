@@ -55,4 +55,11 @@ std::string Outcome::describe(const CheckSpec& check) const {
   return "probe error";
 }
 
+size_t ProbeTargetHash::operator()(const ProbeTarget& t) const noexcept {
+  size_t h = std::hash<std::string>{}(t.address);
+  h ^= std::hash<std::string>{}(t.check.name) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  h ^= static_cast<size_t>(t.check.port) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  return h;
+}
+
 }  // namespace understudy::health

@@ -54,6 +54,13 @@ struct ProbeTarget {
   std::string label() const;
 };
 
+// For hash tables of targets: the check's name, port and the address. Targets equal under ==
+// hash alike; two checks of one name that differ elsewhere (an old and a new configuration)
+// share a bucket and are told apart by ==.
+struct ProbeTargetHash {
+  size_t operator()(const ProbeTarget& t) const noexcept;
+};
+
 enum class OutcomeKind : uint8_t {
   kOk,
   kTimeout,        // no complete answer within the check's timeout
