@@ -20,6 +20,9 @@ class AsioProber : public Prober {
   void probe(const ProbeTarget& target, Done done) override;
 
   size_t inFlight() const { return http_.inFlight() + tcp_.inFlight(); }
+  // Probes whose timeout was noticed too late to count (the health thread was busy): reported
+  // kNotRun, or judged on what the socket showed, instead of kTimeout. For /metrics.
+  uint64_t lateTimeouts() const { return http_.lateTimeouts() + tcp_.lateTimeouts(); }
 
  private:
   boost::asio::io_context& io_;

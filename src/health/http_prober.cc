@@ -13,6 +13,7 @@
 
 #include "curl_multi.h"
 #include "socket_error.h"
+#include "understudy/health/late_callbacks.h"
 
 namespace understudy::health {
 
@@ -121,8 +122,15 @@ class HttpProber::Transfer {
 
   // Builds the request. False if curl refused it (detail says why).
   bool prepare(std::string& detail);
-  Outcome judge(CURLcode code) const;
-  Outcome timedOut() const;
+  // The request goes to curl now: its timeout counts from here, not from when it was built.
+  void handOver() { started_ = Clock::now(); }
+  Outcome judge(CURLcode code);
+  // Curl gave up on its CURLOPT_TIMEOUT_MS.
+  Outcome curlTimedOut() { return timedOut(curlStarted()); }
+  // Our safety timer gave up on curl.
+  Outcome safetyTimedOut() { return timedOut(started_); }
+  // The outcome was a timeout noticed so late that it was not counted (kNotRun).
+  bool judgedLate() const { return judged_late_; }
   Outcome makeOutcome(OutcomeKind kind, std::string detail) const;
 
   CURL* easy() const { return easy_; }
@@ -137,12 +145,18 @@ class HttpProber::Transfer {
     return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_);
   }
   long responseCode() const;
+  Clock::time_point curlStarted() const { return std::max(started_, socket_opened_); }
+  Outcome timedOut(Clock::time_point counted_from);
   std::string timeoutDetail() const;
   Outcome connectFailed(CURLcode code) const;
 
   ProbeTarget target_;
   Done done_;
   Clock::time_point started_;
+  // When curl opened the connection: curl starts its own clock on its first action after the
+  // hand-over, which a busy thread can delay; the socket is opened in that same action.
+  Clock::time_point socket_opened_{};
+  bool judged_late_ = false;
   asio::steady_timer safety_;
   CURL* easy_ = nullptr;
   curl_slist* headers_ = nullptr;
@@ -243,8 +257,10 @@ size_t HttpProber::Transfer::onBody(char* data, size_t size, size_t count, void*
 
 curl_socket_t HttpProber::Transfer::onOpenSocket(void* self_ptr, curlsocktype,
                                                  curl_sockaddr* address) {
+  auto* self = static_cast<Transfer*>(self_ptr);
+  if (self->socket_opened_ == Clock::time_point{}) self->socket_opened_ = Clock::now();
   curl_socket_t fd = ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
-  if (fd == CURL_SOCKET_BAD) static_cast<Transfer*>(self_ptr)->open_errno_ = errno;
+  if (fd == CURL_SOCKET_BAD) self->open_errno_ = errno;
   return fd;
 }
 
@@ -278,7 +294,15 @@ std::string HttpProber::Transfer::timeoutDetail() const {
   return "response incomplete";
 }
 
-Outcome HttpProber::Transfer::timedOut() const {
+// A timeout noticed more than kLateThreshold after it fell due means the thread was busy: the
+// answer may have been waiting unread all along (curl checks its timeout before it reads what has
+// arrived). That says nothing about the backend, so it is not reported as a timeout.
+Outcome HttpProber::Transfer::timedOut(Clock::time_point counted_from) {
+  const Clock::duration lateness = Clock::now() - (counted_from + target_.check.timeout);
+  if (lateness > kLateThreshold) {
+    judged_late_ = true;
+    return makeOutcome(OutcomeKind::kNotRun, lateTimeoutDetail(lateness));
+  }
   return makeOutcome(OutcomeKind::kTimeout, timeoutDetail());
 }
 
@@ -304,7 +328,7 @@ Outcome HttpProber::Transfer::connectFailed(CURLcode code) const {
   return makeOutcome(OutcomeKind::kConnectFailed, std::move(detail));
 }
 
-Outcome HttpProber::Transfer::judge(CURLcode code) const {
+Outcome HttpProber::Transfer::judge(CURLcode code) {
   if (code == CURLE_WRITE_ERROR && body_cut_) code = CURLE_OK;
   if (code != CURLE_OK && open_errno_ != 0) {
     return makeOutcome(OutcomeKind::kNotRun, "socket(): " + socketErrorDetail(open_errno_));
@@ -330,7 +354,7 @@ Outcome HttpProber::Transfer::judge(CURLcode code) const {
       return outcome;
     }
     case CURLE_OPERATION_TIMEDOUT:
-      return timedOut();
+      return curlTimedOut();
     case CURLE_COULDNT_CONNECT:
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_GOT_NOTHING:
@@ -379,9 +403,14 @@ void HttpProber::probe(const ProbeTarget& target, Done done) {
   std::weak_ptr<Transfer> weak = transfer;
 
   std::string detail;
-  if (!raw->prepare(detail) || !multi.add(raw->easy(), [this, weak](CURLcode code) {
-        if (auto transfer = weak.lock()) onFinished(*transfer, code);
-      })) {
+  bool added = raw->prepare(detail);
+  if (added) {
+    raw->handOver();
+    added = multi.add(raw->easy(), [this, weak](CURLcode code) {
+      if (auto transfer = weak.lock()) onFinished(*transfer, code);
+    });
+  }
+  if (!added) {
     if (detail.empty()) detail = "curl refused the transfer";
     // Nothing reached the backend: a local failure, not a verdict on it. Never call done from
     // inside probe(): the caller may not expect re-entry.
@@ -405,7 +434,7 @@ void HttpProber::onFinished(Transfer& transfer, int curl_code) {
 
 void HttpProber::onSafetyTimeout(Transfer& transfer) {
   // finish() detaches the handle from curl, so a late completion cannot report twice.
-  finish(transfer, transfer.timedOut());
+  finish(transfer, transfer.safetyTimedOut());
 }
 
 void HttpProber::finish(Transfer& transfer, Outcome outcome) {
@@ -418,6 +447,7 @@ void HttpProber::finish(Transfer& transfer, Outcome outcome) {
   boost::system::error_code ignored;
   transfer.safety().cancel(ignored);
   peak_body_bytes_ = std::max(peak_body_bytes_, transfer.bodySize());
+  if (transfer.judgedLate()) ++late_timeouts_;
   Done done = transfer.takeDone();
   // Usually frees the Transfer (and its connection) before reporting, as `done` may start the
   // next probe at once; a handler still holding it frees it on return.

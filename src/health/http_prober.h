@@ -1,10 +1,11 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <unordered_map>
-#include <vector>
 #include <utility>  // Boost 1.74 Asio uses std::exchange without including it
+#include <vector>
 
 #include <boost/asio.hpp>
 
@@ -41,6 +42,9 @@ class HttpProber : public Prober {
   size_t inFlight() const { return probes_.size(); }
   // The most body bytes any single probe has held: evidence for the kMaxBody bound.
   size_t peakBodyBytes() const { return peak_body_bytes_; }
+  // Probes whose timeout (curl's or the safety timer's) was noticed more than kLateThreshold after
+  // it was due, the thread having been busy, and so were reported kNotRun, not kTimeout.
+  uint64_t lateTimeouts() const { return late_timeouts_; }
 
  private:
   class Transfer;
@@ -59,6 +63,7 @@ class HttpProber : public Prober {
   std::vector<std::shared_ptr<CurlMulti>> multis_;
   std::unordered_map<Transfer*, std::pair<std::shared_ptr<Transfer>, CurlMulti*>> probes_;
   size_t peak_body_bytes_ = 0;
+  uint64_t late_timeouts_ = 0;
 };
 
 }  // namespace understudy::health

@@ -1,6 +1,12 @@
 #include "tcp_prober.h"
 
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+
 #include "socket_error.h"
+#include "understudy/health/late_callbacks.h"
 
 namespace understudy::health {
 
@@ -64,18 +70,53 @@ void TcpProber::probe(const ProbeTarget& target, Done done) {
 
 void TcpProber::onConnect(Attempt& attempt, const boost::system::error_code& ec) {
   if (ec == asio::error::operation_aborted) return;  // the timer won and has reported
-  if (ec && isLocalResourceError(ec.value())) {
-    finish(attempt, OutcomeKind::kNotRun, "connect(): " + socketErrorDetail(ec.value()));
-  } else if (ec) {
-    finish(attempt, OutcomeKind::kConnectFailed, socketErrorDetail(ec.value()));
+  if (ec) {
+    connectFailed(attempt, ec.value());
   } else {
     finish(attempt, OutcomeKind::kOk, "connected");
   }
 }
 
+void TcpProber::connectFailed(Attempt& attempt, int error) {
+  if (isLocalResourceError(error)) {
+    finish(attempt, OutcomeKind::kNotRun, "connect(): " + socketErrorDetail(error));
+  } else {
+    finish(attempt, OutcomeKind::kConnectFailed, socketErrorDetail(error));
+  }
+}
+
 void TcpProber::onTimeout(Attempt& attempt, const boost::system::error_code& ec) {
   if (ec) return;  // cancelled: the connect finished first
+  const Clock::duration lateness = Clock::now() - attempt.timer.expiry();
+  if (lateness > kLateThreshold) {
+    judgeLate(attempt, lateness);
+    return;
+  }
   finish(attempt, OutcomeKind::kTimeout, "connect timed out");
+}
+
+// The thread was busy when the timeout fell due: the handshake may well have completed while it
+// was, with its completion queued behind this handler (Asio hands out all expired timers at once,
+// socket events up to a batch at a time). Ask the socket instead of calling it a timeout.
+void TcpProber::judgeLate(Attempt& attempt, Clock::duration lateness) {
+  ++late_timeouts_;
+  const int fd = attempt.socket.native_handle();
+  pollfd ready{fd, POLLOUT, 0};
+  if (::poll(&ready, 1, 0) == 1) {
+    int error = 0;
+    socklen_t size = sizeof error;
+    if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size) != 0) error = errno;
+    if (error != 0) {
+      connectFailed(attempt, error);
+      return;
+    }
+    // POLLHUP without an error: the connection is gone again; what happened is not known.
+    if (!(ready.revents & (POLLHUP | POLLERR))) {
+      finish(attempt, OutcomeKind::kOk, "connected");
+      return;
+    }
+  }
+  finish(attempt, OutcomeKind::kNotRun, lateTimeoutDetail(lateness));
 }
 
 void TcpProber::finish(Attempt& attempt, OutcomeKind kind, std::string detail) {

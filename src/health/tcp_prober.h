@@ -1,5 +1,7 @@
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <unordered_map>
 #include <utility>  // Boost 1.74 Asio uses std::exchange without including it
@@ -25,16 +27,23 @@ class TcpProber : public Prober {
   void probe(const ProbeTarget& target, Done done) override;
 
   size_t inFlight() const { return attempts_.size(); }
+  // Probes whose timeout was noticed more than kLateThreshold after it was due (the thread was
+  // busy) and so were not reported as kTimeout: the socket was asked instead, and a connect that
+  // had not completed was reported kNotRun.
+  uint64_t lateTimeouts() const { return late_timeouts_; }
 
  private:
   struct Attempt;
 
   void onConnect(Attempt& attempt, const boost::system::error_code& ec);
+  void connectFailed(Attempt& attempt, int error);
   void onTimeout(Attempt& attempt, const boost::system::error_code& ec);
+  void judgeLate(Attempt& attempt, std::chrono::steady_clock::duration lateness);
   void finish(Attempt& attempt, OutcomeKind kind, std::string detail);
 
   boost::asio::io_context& io_;
   std::unordered_map<Attempt*, std::shared_ptr<Attempt>> attempts_;
+  uint64_t late_timeouts_ = 0;
 };
 
 }  // namespace understudy::health

@@ -70,8 +70,10 @@ enum class OutcomeKind : uint8_t {
   kTlsError,       // handshake or certificate verification failed
   kError,          // anything else (protocol error, too many redirects, ...)
   // The probe could not be started here: out of descriptors (EMFILE/ENFILE), no memory, no free
-  // local port, curl refusing the transfer. Says nothing about the backend, so it never moves
-  // the Tracker: a loaded host must not fail over healthy endpoints.
+  // local port, curl refusing the transfer. Or it could not be judged: its timeout was noticed
+  // more than kLateThreshold (late_callbacks.h) after it fell due, the health thread having been
+  // busy. Says nothing about the backend, so it never moves the Tracker: a loaded host must not
+  // fail over healthy endpoints.
   kNotRun,
 };
 

@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <regex>
 #include <string>
 #include <thread>
 #include <utility>  // Boost 1.74 Asio uses std::exchange without including it
@@ -48,6 +49,7 @@ enum class Mode {
   kReset,           // RST right after accept
   kEmptyReply,      // reads the request, closes without a byte
   kSlow,            // 200 "OK" after 300 ms
+  kOkAfter50ms,     // 200 "OK" 50 ms after the request (time for onRequest's hook to act)
   kBadRequestNow,   // 400 before reading anything, as a plain-HTTP server answers a TLS hello
 };
 
@@ -90,6 +92,11 @@ class TestServer {
     return server_names_;
   }
   size_t connections() const { return connections_; }
+  // Runs on the server's thread each time a request has been read, before it is answered.
+  void onRequest(std::function<void()> hook) {
+    std::lock_guard lock(mutex_);
+    on_request_ = std::move(hook);
+  }
   size_t bodyBytesSent() const { return body_bytes_sent_; }
 
  private:
@@ -142,10 +149,13 @@ class TestServer {
     co_await asio::async_read_until(stream, asio::dynamic_buffer(head), "\r\n\r\n",
                                     asio::use_awaitable);
     Request request = parse(head);
+    std::function<void()> hook;
     {
       std::lock_guard lock(mutex_);
       requests_.push_back(request);
+      hook = on_request_;
     }
+    if (hook) hook();
     const bool head_only = request.method == "HEAD";
     asio::steady_timer timer(co_await asio::this_coro::executor);
     switch (mode_) {
@@ -177,6 +187,11 @@ class TestServer {
         break;
       case Mode::kSlow:
         timer.expires_after(300ms);
+        co_await timer.async_wait(asio::use_awaitable);
+        co_await reply(stream, "200 OK", "OK", head_only);
+        break;
+      case Mode::kOkAfter50ms:
+        timer.expires_after(50ms);
         co_await timer.async_wait(asio::use_awaitable);
         co_await reply(stream, "200 OK", "OK", head_only);
         break;
@@ -239,6 +254,7 @@ class TestServer {
   mutable std::mutex mutex_;
   std::vector<Request> requests_;
   std::vector<std::string> server_names_;
+  std::function<void()> on_request_;
   std::atomic<size_t> connections_{0};
   std::atomic<size_t> body_bytes_sent_{0};
 };
@@ -471,6 +487,66 @@ TEST_F(HttpProberTest, SlowButInTimeIsOk) {
   Result result = probe(target(CheckType::kHttp, server.port()));
   EXPECT_EQ(result.outcome.kind, OutcomeKind::kOk);
   EXPECT_GE(result.outcome.duration, 300ms);
+}
+
+// Issue 12: the prober's thread kept busy (a slow handler elsewhere on it) for three times the
+// timeout must not turn a healthy backend's probe into a timeout. Once the thread is free, the
+// answer is there to read; whether it is read (kOk) or the timeout was noticed first and not
+// counted (kNotRun), it is never kTimeout.
+void expectNotATimeout(const Result& result, uint64_t late_timeouts) {
+  EXPECT_EQ(result.calls, 1);
+  EXPECT_NE(result.outcome.kind, OutcomeKind::kTimeout) << result.outcome.detail;
+  if (result.outcome.kind == OutcomeKind::kNotRun) {
+    EXPECT_TRUE(std::regex_match(
+        result.outcome.detail,
+        std::regex("timeout judged [0-9]+ ms late \\(the health thread was busy\\): not counted")))
+        << result.outcome.detail;
+    EXPECT_EQ(late_timeouts, 1u);
+  } else {
+    EXPECT_EQ(result.outcome.kind, OutcomeKind::kOk) << result.outcome.detail;
+  }
+}
+
+// Busy right after the request is handed to curl: curl's first step and the safety timer are
+// both overdue when the thread comes back.
+TEST_F(HttpProberTest, ThreadBusyRightAfterTheProbeStartsIsNotATimeout) {
+  TestServer server(Mode::kOk);
+  auto probe_target = target(CheckType::kHttp, server.port());
+  probe_target.check.timeout = 150ms;
+  Result result;
+  start(probe_target, result);
+  asio::post(io_, [] { std::this_thread::sleep_for(450ms); });
+  runUntil([&] { return result.calls > 0; });
+  drain();
+  expectNotATimeout(result, prober_->lateTimeouts());
+}
+
+// Busy while the answer arrives: when the thread comes back the response is readable and curl's
+// timeout is overdue, and curl checks its timeout before reading.
+TEST_F(HttpProberTest, ThreadBusyWhileTheAnswerArrivesIsNotATimeout) {
+  TestServer server(Mode::kOkAfter50ms);
+  server.onRequest([this] { asio::post(io_, [] { std::this_thread::sleep_for(450ms); }); });
+  auto probe_target = target(CheckType::kHttp, server.port());
+  probe_target.check.timeout = 150ms;
+  Result result;
+  start(probe_target, result);
+  runUntil([&] { return result.calls > 0; });
+  drain();
+  expectNotATimeout(result, prober_->lateTimeouts());
+  EXPECT_EQ(server.requests().size(), 1u);
+}
+
+// The other side of the same rule: a backend that really is slow (answers after twice the
+// timeout) on a thread that is not busy is still a timeout, described as before.
+TEST_F(HttpProberTest, SlowBackendOnAnIdleThreadStillTimesOut) {
+  TestServer server(Mode::kSlow);
+  auto probe_target = target(CheckType::kHttp, server.port());
+  probe_target.check.timeout = 150ms;
+  Result result = probe(probe_target);
+  EXPECT_EQ(result.outcome.kind, OutcomeKind::kTimeout) << result.outcome.detail;
+  EXPECT_EQ(result.outcome.detail, "no response");
+  EXPECT_EQ(result.outcome.describe(probe_target.check), "timeout 150 ms");
+  EXPECT_EQ(prober_->lateTimeouts(), 0u);
 }
 
 TEST_F(HttpProberTest, HeadReadsNoBody) {
