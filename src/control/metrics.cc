@@ -193,8 +193,7 @@ void healthLoopMetrics(Exposition& x, const HealthLoopStats& h) {
            MetricType::kCounter);
   x.sample({}, h.late_callbacks);
   x.family("understudy_health_timer_worst_late_seconds",
-           "How late the latest health-thread timer callback ran, since start.",
-           MetricType::kGauge);
+           "The latest any health-thread timer callback has run since start.", MetricType::kGauge);
   x.sample({}, h.worst_late_ms / 1000.0);
   x.family("understudy_probe_timeouts_judged_late_total",
            "Probe timeouts noticed too late to be fair to the backend (the health thread was "

@@ -363,6 +363,9 @@ void Daemon::publishStatus() {
   status->failover = failover_status_;
   status->reloads = {reloads_ok_, reloads_failed_};
   if (notifier_) status->hooks = notifier_->stats();
+  status->health.late_callbacks = timers_.lateCallbacks();
+  status->health.worst_late_ms = static_cast<double>(timers_.worstLateness().count());
+  status->health.late_timeouts = prober_ ? prober_->lateTimeouts() : 0;
   status_.publish(std::move(status));
 }
 
