@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <ctime>
 #include <unordered_map>
 
@@ -130,6 +131,7 @@ void Monitor::expiryTick() {
   auto gone = overrides_->expire(now());
   for (const auto& [key, o] : gone) {
     spdlog::warn("override {} on {}/{} expired", overrideName(o.kind), key.first, key.second);
+    markPoolDirty(key.first);
   }
   if (!gone.empty() && publishing_) publish();
   if (!gone.empty()) statusChanged(true);
@@ -161,6 +163,7 @@ size_t Monitor::adoptStateFrom(const Monitor& old) {
   }
   decisions_.clear();  // record indices may differ between configs: compare from here on
   serial_ = old.serial_;
+  serial_by_origin_ = old.serial_by_origin_;
   transitions_ = old.transitions_;
   pool_stats_ = old.pool_stats_;
   not_run_ = old.not_run_;
@@ -248,36 +251,144 @@ std::string Monitor::poolsOf(size_t target) const {
   return out;
 }
 
+namespace {
+
+// The SERIAL field of an SOA RRset's first record (RFC 1035 §3.3.13: 20 octets from the end).
+uint32_t soaSerial(const zone::Rrset& soa) {
+  if (soa.rdatas.empty()) return 0;
+  std::string_view rdata = soa.rdatas.front();
+  if (rdata.size() < 20) return 0;
+  auto byte = [&](size_t i) { return static_cast<uint32_t>(static_cast<uint8_t>(rdata[i])); };
+  size_t at = rdata.size() - 20;
+  return byte(at) << 24 | byte(at + 1) << 16 | byte(at + 2) << 8 | byte(at + 3);
+}
+
+}  // namespace
+
+void Monitor::markPoolDirty(const std::string& pool) {
+  size_t p = status_index_->poolIndex(pool);
+  if (p < config_->pools.size()) markDirty(controller_.recordsOfPool(p));
+}
+
+void Monitor::markDirty(const std::vector<size_t>& records) {
+  dirty_.insert(dirty_.end(), records.begin(), records.end());
+}
+
+// Transitions decided in the same turn of the loop (one backend feeding many pools, a burst of
+// results) are published together, once.
+void Monitor::schedulePublish() {
+  if (publish_posted_) return;
+  publish_posted_ = true;
+  std::weak_ptr<bool> alive = alive_;
+  timers_.callAt(timers_.now(), [this, alive] {
+    auto guard = alive.lock();
+    if (!guard || !*guard) return;
+    publish_posted_ = false;
+    if (!dirty_.empty()) publish();
+  });
+}
+
 void Monitor::publish() {
-  // `serial: auto`: every publish is a change secondaries and monitors should see. Unix time keeps
-  // it increasing across restarts; +1 keeps it increasing within a second.
-  auto unix_now = static_cast<uint32_t>(std::chrono::system_clock::to_time_t(now()) & 0xffffffff);
-  serial_ = std::max(serial_ + 1, unix_now);
-  std::vector<Decision> decisions;
-  auto snapshot = controller_.render(&decisions, serial_);
-  for (size_t i = 0; i < decisions.size(); ++i) {
-    bool changed = i >= decisions_.size() || !sameDecision(decisions[i], decisions_[i]);
-    if (!changed || !publishing_ || i >= decisions_.size()) continue;
-    const auto& rec = config_->pool_records[i];
-    std::string record = dns::nameToText(rec.owner) + (rec.type == 28 ? " AAAA" : " A");
-    std::string from = describeDecision(decisions_[i]);
-    std::string to = describeDecision(decisions[i]);
-    spdlog::warn("answer {} from pool {}: {} -> {}", record, rec.pool, from, to);
-    ++record_changes_[i];
-    record_changed_at_[i] = now();
-    PoolStats& ps = pool_stats_[rec.pool];
-    ++ps.transitions;
-    ps.last_transition = now();
-    if (events) {
-      events->onAnswer(AnswerEvent{now(), record, rec.pool, from, to,
-                                   decisions[i].kind != Decision::Kind::kPrimary,
-                                   decisions[i].kind == Decision::Kind::kAllDown});
+  // The first publish of a configuration renders everything; after that only the records whose
+  // endpoints changed (dirty_), and only zones whose content changed get a new serial.
+  const bool full = !publishing_;
+  const auto& zones = controller_.base()->zones();
+  std::vector<size_t> records;
+  if (full) {
+    records.resize(config_->pool_records.size());
+    for (size_t i = 0; i < records.size(); ++i) records[i] = i;
+  } else {
+    records.swap(dirty_);
+    std::sort(records.begin(), records.end());
+    records.erase(std::unique(records.begin(), records.end()), records.end());
+  }
+  dirty_.clear();
+  if (decisions_.size() != config_->pool_records.size()) {
+    decisions_.assign(config_->pool_records.size(), Decision{});
+  }
+  if (zone_serials_.size() != zones.size()) {
+    zone_serials_.resize(zones.size());
+    for (size_t z = 0; z < zones.size(); ++z) {
+      auto carried = serial_by_origin_.find(zones[z]->origin);
+      zone_serials_[z] =
+          carried != serial_by_origin_.end() ? carried->second : soaSerial(*zones[z]->soa);
     }
   }
-  decisions_ = std::move(decisions);
+
+  auto rerendered = controller_.rerender(records);
+  std::vector<bool> zone_changed(zones.size(), full);
+  for (const auto& c : rerendered) {
+    const size_t i = c.record;
+    const bool changed = !sameDecision(c.after, decisions_[i]);
+    if (c.content_changed && controller_.zoneOf(i) < zones.size()) {
+      zone_changed[controller_.zoneOf(i)] = true;
+    }
+    if (changed && publishing_) {
+      const auto& rec = config_->pool_records[i];
+      std::string record = dns::nameToText(rec.owner) + (rec.type == 28 ? " AAAA" : " A");
+      std::string from = describeDecision(decisions_[i]);
+      std::string to = describeDecision(c.after);
+      spdlog::warn("answer {} from pool {}: {} -> {}", record, rec.pool, from, to);
+      ++record_changes_[i];
+      record_changed_at_[i] = now();
+      PoolStats& ps = pool_stats_[rec.pool];
+      ++ps.transitions;
+      ps.last_transition = now();
+      if (events) {
+        events->onAnswer(AnswerEvent{now(), record, rec.pool, from, to,
+                                     c.after.kind != Decision::Kind::kPrimary,
+                                     c.after.kind == Decision::Kind::kAllDown});
+      }
+    }
+    decisions_[i] = c.after;
+  }
+
+  // `serial: auto`: a zone whose content changed gets a new serial. Unix time keeps it rising
+  // across restarts; +1 keeps it rising within a second.
+  ChangeSet changes;
+  changes.full = full;
+  auto unix_now = static_cast<uint32_t>(std::chrono::system_clock::to_time_t(now()) & 0xffffffff);
+  std::vector<size_t> change_of_zone(zones.size(), std::string::npos);
+  for (size_t z = 0; z < zones.size(); ++z) {
+    if (!zone_changed[z]) continue;
+    const bool auto_serial = zones[z]->soa_dynamic >= 0;
+    bool pooled = false;
+    for (size_t i : records) pooled = pooled || controller_.zoneOf(i) == z;
+    if (!auto_serial && !pooled) continue;  // a full publish of a zone with nothing pooled
+    ZoneChange zc;
+    zc.origin = zones[z]->origin;
+    zc.old_serial = zone_serials_[z];
+    if (auto_serial) {
+      zone_serials_[z] = std::max(zone_serials_[z] + 1, unix_now);
+      controller_.stampSerial(z, zone_serials_[z]);
+      serial_ = std::max(serial_, zone_serials_[z]);
+      serial_by_origin_[zones[z]->origin] = zone_serials_[z];
+    }
+    zc.new_serial = zone_serials_[z];
+    change_of_zone[z] = changes.zones.size();
+    changes.zones.push_back(std::move(zc));
+  }
+  for (auto& c : rerendered) {
+    if (!c.content_changed && !full) continue;
+    const size_t z = controller_.zoneOf(c.record);
+    if (z >= zones.size() || change_of_zone[z] == std::string::npos) continue;
+    const auto& rec = config_->pool_records[c.record];
+    changes.zones[change_of_zone[z]].rrsets.push_back(
+        RrsetChange{rec.owner, rec.type, std::move(c.old_rrset), controller_.rendered(c.record)});
+  }
+
   publishing_ = true;
-  holder_.publish(std::move(snapshot));
   statusChanged(true);
+  // Nothing served changed: no new snapshot, no serial. (The first publish always goes out: it
+  // is what starts serving.)
+  if (changes.zones.empty() && !full) return;
+  for (const auto& zc : changes.zones) {
+    spdlog::debug("publish: zone {} serial {} -> {}, {} pooled RRset(s) changed",
+                  dns::nameToText(zc.origin), zc.old_serial, zc.new_serial, zc.rrsets.size());
+  }
+  holder_.publish(controller_.snapshot());
+  ++publishes_;
+  if (on_change_set) on_change_set(changes);
   if (on_publish) on_publish();
 }
 
@@ -341,7 +452,9 @@ void Monitor::onResult(size_t target, const health::Outcome& outcome) {
   }
   if (controller_.isUp(target) == up) return;
   controller_.setUp(target, up);
-  if (publishing_) publish();
+  if (!publishing_) return;
+  markDirty(controller_.recordsUsing(target));
+  schedulePublish();
 }
 
 bool Monitor::setOverride(const std::string& pool, const std::string& address, OverrideKind kind,
@@ -364,6 +477,7 @@ bool Monitor::setOverride(const std::string& pool, const std::string& address, O
   overrides_->set(pool, address, o);
   spdlog::warn("override {} on {}/{}{}", overrideName(kind), pool, address,
                duration ? " for " + durationText(*duration) : std::string(" until cleared"));
+  markPoolDirty(pool);
   if (publishing_) publish();
   statusChanged(true);
   return true;
@@ -379,6 +493,7 @@ bool Monitor::clearOverride(const std::string& pool, const std::string& address,
   std::string kind = overrideName(o->kind);
   overrides_->clear(pool, address);
   spdlog::warn("override {} on {}/{} cleared", kind, pool, address);
+  markPoolDirty(pool);
   if (publishing_) publish();
   statusChanged(true);
   return true;

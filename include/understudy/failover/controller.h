@@ -48,6 +48,32 @@ class Controller {
   std::shared_ptr<const zone::Snapshot> render(std::vector<Decision>* decisions = nullptr,
                                                uint32_t serial = 0) const;
 
+  // Incremental rendering (issue 13): the controller keeps the table it last rendered.
+  struct Rerendered {
+    size_t record;  // index into config.pool_records
+    Decision before;
+    Decision after;
+    zone::DynamicRrset old_rrset;  // the content served until now
+    bool content_changed = false;  // false: same RRset (the decision's wording may still differ)
+  };
+  // Re-renders `records` (indices into pool_records) from the current health into the kept
+  // table and says what each one was and is. Counts every record rendered (renderedRecords()).
+  std::vector<Rerendered> rerender(const std::vector<size_t>& records);
+  // Writes `serial` into the kept SOA of zone `zone` (index in the snapshot's zones) when it has
+  // `serial: auto`; false when it has not.
+  bool stampSerial(size_t zone, uint32_t serial);
+  // A Snapshot serving the kept table.
+  std::shared_ptr<const zone::Snapshot> snapshot() const;
+  const zone::DynamicRrset& rendered(size_t record) const;
+
+  // Which pooled records depend on a target, or on a pool; which zone a record is in.
+  const std::vector<size_t>& recordsOfPool(size_t pool) const { return pool_records_[pool]; }
+  std::vector<size_t> recordsUsing(size_t target) const;
+  size_t zoneOf(size_t record) const { return record_zone_[record]; }
+  size_t poolOf(size_t record) const { return record_pool_[record]; }
+  uint64_t renderedRecords() const { return rendered_records_; }
+  const std::shared_ptr<const zone::Snapshot>& base() const { return base_; }
+
   const config::Config& config() const { return *config_; }
 
  private:
@@ -58,6 +84,17 @@ class Controller {
   std::vector<std::vector<EndpointRef>> users_;
   std::vector<std::vector<size_t>> endpoint_target_;
   std::vector<bool> up_;
+  // Pool index of each pooled record (pools.size() when the pool is missing), the records of
+  // each pool, and the zone of each record (its index in base_->zones(), or npos).
+  std::vector<size_t> record_pool_;
+  std::vector<std::vector<size_t>> pool_records_;
+  std::vector<size_t> record_zone_;
+  std::vector<zone::DynamicRrset> table_;  // what rerender() keeps
+  std::vector<Decision> table_decisions_;
+  uint64_t rendered_records_ = 0;
 };
+
+// Same type, TTL, mode and records: what a resolver would see is the same.
+bool sameContent(const zone::DynamicRrset& a, const zone::DynamicRrset& b);
 
 }  // namespace understudy::failover

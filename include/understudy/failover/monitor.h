@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "understudy/failover/change_set.h"
 #include "understudy/failover/controller.h"
 #include "understudy/failover/events.h"
 #include "understudy/failover/overrides.h"
@@ -61,8 +62,12 @@ class Monitor {
   // scheduler's in-flight cap imposes (one wave unless there are thousands of targets).
   std::chrono::milliseconds longestTimeout() const;
 
-  // Renders and publishes the current answers; from then on every transition publishes.
+  // Renders and publishes the current answers; from then on every transition publishes: only the
+  // records whose endpoints changed are rendered again, transitions of one turn of the loop are
+  // published together, and only zones whose content changed get a new `serial: auto`.
   void publish();
+  // Snapshots published so far (one per publish that changed what is served).
+  uint64_t publishes() const { return publishes_; }
 
   // After a reload: take over the measured state of every target that is unchanged (same check
   // definition, same address) from the monitor being replaced. Returns how many targets are new
@@ -102,6 +107,8 @@ class Monitor {
   std::function<std::chrono::system_clock::time_point()> wall_clock;
   // Called after each publish (for sd_notify STATUS).
   std::function<void()> on_publish;
+  // Called with what each publish changed, before on_publish.
+  std::function<void(const ChangeSet&)> on_change_set;
   // Receives a new status copy soon after anything an operator would see changes: at once
   // (coalesced within one turn of the loop) for states, answers and overrides, and at most every
   // kStatusInterval when only counters moved (probe counts, last probe).
@@ -116,6 +123,9 @@ class Monitor {
   void logOrphanedOverrides(const Monitor& old) const;
   void expiryTick();
   void statusTick();
+  void markDirty(const std::vector<size_t>& records);
+  void markPoolDirty(const std::string& pool);
+  void schedulePublish();
   // Something an operator would see changed: a new status copy goes out soon (urgent: in this
   // turn of the loop; else at the next statusTick).
   void statusChanged(bool urgent);
@@ -139,6 +149,12 @@ class Monitor {
   std::vector<std::optional<std::chrono::system_clock::time_point>> record_changed_at_;
   std::map<std::string, PoolStats> pool_stats_;
   bool publishing_ = false;
+  std::vector<size_t> dirty_;  // pooled records to render at the next publish
+  bool publish_posted_ = false;
+  uint64_t publishes_ = 0;
+  std::vector<uint32_t> zone_serials_;  // by zone index
+  // Auto serials by origin: carried across reloads, so a zone's serial never goes back.
+  std::map<std::string, uint32_t> serial_by_origin_;
   uint32_t serial_ = 0;
   uint64_t transitions_ = 0;
   uint64_t not_run_ = 0;

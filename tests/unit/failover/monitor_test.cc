@@ -524,3 +524,112 @@ TEST_F(StatusCopies, ARecordIsFoundByNameInAnyCaseAndExplainedFromItsOwnPool) {
 
 }  // namespace
 }  // namespace understudy::failover
+
+// Issue 13: a transition renders only the records that use the endpoint that changed, and every
+// publish says what it changed; `serial: auto` moves only for the zone whose content changed.
+namespace understudy::failover {
+namespace {
+
+constexpr const char* kTwoZones = R"(
+checks:
+  web: { type: http, port: 8080, interval: 1s, timeout: 500ms, rise: 1, fall: 1 }
+pools:
+  a:
+    check: web
+    endpoints:
+      - { address: 192.0.2.10, probe_address: 127.0.0.11, priority: 1 }
+      - { address: 192.0.2.20, probe_address: 127.0.0.12, priority: 2 }
+  b:
+    check: web
+    endpoints:
+      - { address: 198.51.100.10, probe_address: 127.0.0.13, priority: 1 }
+      - { address: 198.51.100.20, probe_address: 127.0.0.14, priority: 2 }
+zones:
+  - name: a.test
+    soa: { serial: auto }
+    records:
+      - { name: x, type: A, pool: a }
+      - { name: y, type: A, pool: a }
+  - name: b.test
+    soa: { serial: auto }
+    records:
+      - { name: z, type: A, pool: b }
+)";
+
+uint32_t servedSerial(const zone::Snapshot& s, size_t zone) {
+  std::string_view rdata = s.soa(*s.zones()[zone])->rdatas.front();
+  size_t at = rdata.size() - 20;
+  auto b = [&](size_t i) { return static_cast<uint32_t>(static_cast<uint8_t>(rdata[at + i])); };
+  return b(0) << 24 | b(1) << 16 | b(2) << 8 | b(3);
+}
+
+struct ChangeSets : ::testing::Test {
+  ChangeSets() {
+    auto c = std::make_shared<config::Config>(config::loadString(kTwoZones, "c.yaml"));
+    auto base = zone::compile(c->zones, {});
+    monitor = std::make_unique<Monitor>(timers, prober, c, base, holder, 7);
+    monitor->on_change_set = [this](const ChangeSet& cs) { sets.push_back(cs); };
+    monitor->start();
+    timers.advance(milliseconds(5));
+    monitor->publish();
+  }
+  ManualTimers timers;
+  ScriptedProber prober{timers};
+  zone::SnapshotHolder holder;
+  std::unique_ptr<Monitor> monitor;
+  std::vector<ChangeSet> sets;
+};
+
+TEST_F(ChangeSets, TheFirstPublishIsFullAndNamesEveryZone) {
+  ASSERT_EQ(sets.size(), 1u);
+  EXPECT_TRUE(sets[0].full);
+  ASSERT_EQ(sets[0].zones.size(), 2u);
+  EXPECT_EQ(sets[0].zones[0].rrsets.size(), 2u);
+  EXPECT_EQ(sets[0].zones[1].rrsets.size(), 1u);
+  EXPECT_GT(sets[0].zones[0].new_serial, 1600000000u);
+  EXPECT_EQ(monitor->controller().renderedRecords(), 3u);
+}
+
+TEST_F(ChangeSets, AFailoverRendersOnlyItsPoolsRecordsAndMovesOnlyItsZonesSerial) {
+  auto before = holder.current();
+  const uint32_t a_serial = servedSerial(*before, 0);
+  const uint32_t b_serial = servedSerial(*before, 1);
+  const uint64_t rendered = monitor->controller().renderedRecords();
+  sets.clear();
+
+  prober.down.insert("127.0.0.11");  // pool a's primary
+  timers.advance(milliseconds(2500));
+  ASSERT_EQ(sets.size(), 1u) << "one publish for the one change";
+  const ChangeSet& cs = sets[0];
+  EXPECT_FALSE(cs.full);
+  ASSERT_EQ(cs.zones.size(), 1u);
+  EXPECT_EQ(cs.zones[0].origin, std::string("\x01"
+                                            "a\x04test\x00",
+                                            8));
+  EXPECT_EQ(cs.zones[0].old_serial, a_serial);
+  EXPECT_GT(cs.zones[0].new_serial, a_serial);
+  ASSERT_EQ(cs.zones[0].rrsets.size(), 2u);  // x and y
+  EXPECT_EQ(cs.zones[0].rrsets[0].removed.rrset.rdatas.size(), 1u);
+  EXPECT_EQ(cs.zones[0].rrsets[0].added.rrset.rdatas.front(), std::string("\xc0\x00\x02\x14", 4));
+  EXPECT_EQ(monitor->controller().renderedRecords() - rendered, 2u)
+      << "z (pool b) was rendered again";
+
+  auto after = holder.current();
+  EXPECT_EQ(servedSerial(*after, 0), cs.zones[0].new_serial);
+  EXPECT_EQ(servedSerial(*after, 1), b_serial) << "b.test did not change";
+}
+
+TEST_F(ChangeSets, AStandbyGoingDownChangesNothingServedAndPublishesNothing) {
+  const uint64_t generation = holder.generation();
+  const uint64_t rendered = monitor->controller().renderedRecords();
+  sets.clear();
+  prober.down.insert("127.0.0.14");  // pool b's standby: z still answers its primary
+  timers.advance(milliseconds(2500));
+  EXPECT_TRUE(sets.empty());
+  EXPECT_EQ(holder.generation(), generation);
+  EXPECT_EQ(monitor->controller().renderedRecords() - rendered, 1u) << "only z is rendered";
+  EXPECT_EQ(monitor->upCount(), 3u);
+}
+
+}  // namespace
+}  // namespace understudy::failover
