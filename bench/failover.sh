@@ -2,14 +2,23 @@
 # Failover benchmarks (bench/README.md): builds a Release daemon and the bench tool if needed,
 # then measures
 #   1. failover latency at interval 1s / fall 3 and at interval 200ms / fall 2, 5 repetitions each;
-#   2. the health thread's CPU use with 10,000 endpoints probed every second.
-# Usage: bash bench/failover.sh [latency|cpu|all]   (default all)
+#   2. the health thread's CPU use with 10,000 endpoints probed every second;
+#   3. the cost of the control endpoint's /explain, /status and /metrics with 100 and 2,000 pools.
+# Usage: bash bench/failover.sh [latency|cpu|routes|all]   (default all)
 # Environment: BUILD_DIR (default build-bench), REPS (5), ENDPOINTS (10000), SECONDS_CPU (30),
+#   ROUTE_POOLS (100,2000), ROUTE_REQUESTS (200), ROUTE_INTERVAL_MS (10000),
 #   UNDERSTUDY_BIN (use this daemon instead of building one).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build-bench}
 what=${1:-all}
+case $what in
+  latency | cpu | routes | all) ;;
+  *)
+    echo "usage: bash bench/failover.sh [latency|cpu|routes|all]" >&2
+    exit 2
+    ;;
+esac
 jobs=$(nproc)
 
 if [[ -n ${UNDERSTUDY_BIN:-} ]]; then
@@ -39,4 +48,11 @@ if [[ $what == all || $what == cpu ]]; then
   # 10,000 probes a second open 10,000 connections a second; keep enough descriptors.
   ulimit -n 65536 2>/dev/null || true
   "$tool" cpu --daemon "$daemon" --endpoints "${ENDPOINTS:-10000}" --seconds "${SECONDS_CPU:-30}"
+  echo
+fi
+if [[ $what == all || $what == routes ]]; then
+  # A probe round opens one connection per endpoint (20,000 with 10,000 pools).
+  ulimit -n 65536 2>/dev/null || true
+  "$tool" routes --daemon "$daemon" --pools "${ROUTE_POOLS:-100,2000}" \
+    --requests "${ROUTE_REQUESTS:-200}" --interval-ms "${ROUTE_INTERVAL_MS:-10000}"
 fi

@@ -10,8 +10,10 @@ work=$(mktemp -d /tmp/understudy-bench-smoke.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 export UNDERSTUDY_BIN=$daemon UNDERSTUDY_WERROR=ON
 
-echo "== bench/failover.sh (smoke: 1 repetition, 200 endpoints for 5 s)"
-BUILD_DIR=$work/failover REPS=1 ENDPOINTS=200 SECONDS_CPU=5 timeout -k 10 600 bash bench/failover.sh
+echo "== bench/failover.sh (smoke: 1 repetition; 200 endpoints for 5 s; routes at 50 and 500 pools)"
+BUILD_DIR=$work/failover REPS=1 ENDPOINTS=200 SECONDS_CPU=5 \
+  ROUTE_POOLS=50,500 ROUTE_REQUESTS=20 ROUTE_INTERVAL_MS=1000 \
+  timeout -k 10 600 bash bench/failover.sh
 
 echo "== bench/dns/run.sh --quick (smoke: 1,000 names, 1 repetition of 3 s)"
 BUILD_DIR=$work/dns timeout -k 10 900 bash bench/dns/run.sh --quick --seconds 3 --warmup 1
