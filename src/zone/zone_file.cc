@@ -240,7 +240,7 @@ std::string joined(const Token* t, size_t n) {
 // ---------------------------------------------------------------------------------------------
 // Field parsers. Each returns nullptr on success, or the reason the field is wrong.
 
-constexpr size_t kNameBuffer = 320;  // a name being built: 255 octets plus one label's overshoot
+constexpr size_t kNameBuffer = dns::kMaxNameLength;  // what dns::parseName may write
 
 // Reads "\DDD" or "\X" (the backslash already consumed) like ldns's parse_escape.
 const char* unescape(const char*& s, const char* e, uint8_t* out) {
@@ -257,48 +257,12 @@ const char* unescape(const char*& s, const char* e, uint8_t* out) {
   return nullptr;
 }
 
-// A presentation-format name (RFC 1035 §5.1): "@" is the origin, a name without a trailing dot is
-// relative to it, "\." and "\DDD" are escapes. `out` holds kNameBuffer octets. Case is kept.
+// A name field: dns::parseName (the one parser of names, shared with the config and the control
+// API), once the token is known not to be a quoted string. `out` holds kNameBuffer octets.
 const char* nameToWire(const Token& t, std::string_view origin, uint8_t* out, size_t* out_len) {
   if (t.quoted) return "a quoted string is not a domain name";
-  const char* s = t.text;
-  const char* const e = s + t.size;
-  if (t.size == 1 && (*s == '@' || *s == '.')) {
-    if (*s == '.') origin = std::string_view("\0", 1);
-    std::memcpy(out, origin.data(), origin.size());
-    *out_len = origin.size();
-    return nullptr;
-  }
-  size_t label = 0;  // where the current label's length octet goes
-  size_t o = 1;
-  while (s < e) {
-    uint8_t c = static_cast<uint8_t>(*s++);
-    if (c == '.') {
-      size_t length = o - label - 1;
-      if (length == 0) return "empty label";
-      out[label] = static_cast<uint8_t>(length);
-      if (s == e) {  // trailing dot: absolute
-        out[o] = 0;
-        *out_len = o + 1;
-        return o + 1 > dns::kMaxNameLength ? "name too long (more than 255 octets)" : nullptr;
-      }
-      label = o++;
-      if (o >= dns::kMaxNameLength) return "name too long (more than 255 octets)";
-      continue;
-    }
-    if (c == '\\') {
-      if (const char* why = unescape(s, e, &c)) return why;
-    }
-    if (o - label > dns::kMaxLabelLength) return "label longer than 63 octets";
-    out[o++] = c;
-  }
-  size_t length = o - label - 1;
-  if (length == 0) return "empty name";
-  out[label] = static_cast<uint8_t>(length);
-  if (o + origin.size() > dns::kMaxNameLength) return "name too long (more than 255 octets)";
-  std::memcpy(out + o, origin.data(), origin.size());
-  *out_len = o + origin.size();
-  return nullptr;
+  const dns::NameError why = dns::parseName(t.view(), origin, out, out_len);
+  return why == dns::NameError::kNone ? nullptr : dns::nameErrorText(why);
 }
 
 // One <character-string> (RFC 1035 §3.3), appended with its length octet.
