@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "understudy/common/bounded_file.h"
+#include "understudy/common/duration.h"
 #include "understudy/config/config.h"
 #include "understudy/config/host_name.h"
 #include "understudy/config/token_file.h"
@@ -114,54 +115,18 @@ bool looksLikeInteger(std::string_view text) {
          std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-// A sequence of <number><unit> ("1h30m", "500ms"), or a bare number of seconds. Returns
-// milliseconds; values too large for any of our limits saturate instead of overflowing.
-std::optional<uint64_t> parseDurationMs(std::string_view text, bool allow_ms, bool allow_days) {
-  constexpr uint64_t kCap = uint64_t{1} << 62;
-  if (auto seconds = parseUnsigned(text)) return std::min(*seconds, kCap / 1000) * 1000;
-  if (text.empty()) return std::nullopt;
-  uint64_t total = 0;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t digits_end = pos;
-    while (digits_end < text.size() && text[digits_end] >= '0' && text[digits_end] <= '9') {
-      ++digits_end;
-    }
-    auto number = parseUnsigned(text.substr(pos, digits_end - pos));
-    if (!number) return std::nullopt;
-    size_t unit_end = digits_end;
-    while (unit_end < text.size() && !(text[unit_end] >= '0' && text[unit_end] <= '9')) ++unit_end;
-    std::string_view unit = text.substr(digits_end, unit_end - digits_end);
-    uint64_t scale = 0;
-    if (unit == "ms" && allow_ms) {
-      scale = 1;
-    } else if (unit == "s") {
-      scale = 1000;
-    } else if (unit == "m") {
-      scale = 60 * 1000;
-    } else if (unit == "h") {
-      scale = 3600 * 1000;
-    } else if (unit == "d" && allow_days) {
-      scale = 86400 * 1000;
-    } else if (unit == "w" && allow_days) {
-      scale = 7 * 86400 * 1000;
-    } else {
-      return std::nullopt;
-    }
-    total += std::min(*number, kCap / scale) * scale;
-    total = std::min(total, kCap);
-    pos = unit_end;
-  }
-  return total;
-}
-
-std::string formatDuration(std::chrono::milliseconds d) {
-  auto ms = d.count();
-  if (ms % (3600 * 1000) == 0) return std::to_string(ms / (3600 * 1000)) + "h";
-  if (ms % (60 * 1000) == 0) return std::to_string(ms / (60 * 1000)) + "m";
-  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
-  return std::to_string(ms) + "ms";
-}
+// Durations: "500ms", "10s", "2m", "1h", "1h30m", or a bare number of seconds.
+constexpr DurationSyntax kDurationSyntax{
+    .units = duration_unit::kMilliseconds | duration_unit::kSeconds | duration_unit::kMinutes |
+             duration_unit::kHours,
+    .bare_seconds = true,
+};
+// TTLs: seconds, or units up to weeks ("5m", "1h30m", "1d"); never ms, a TTL is whole seconds.
+constexpr DurationSyntax kTtlSyntax{
+    .units = duration_unit::kSeconds | duration_unit::kMinutes | duration_unit::kHours |
+             duration_unit::kDays | duration_unit::kWeeks,
+    .bare_seconds = true,
+};
 
 std::string formatLocation(const SourceLocation& where) {
   std::string out = where.file;
@@ -641,16 +606,17 @@ class Loader {
       return std::nullopt;
     }
     const std::string& text = node.Scalar();
-    auto ms = parseDurationMs(text, false, true);
-    if (!ms && !looksLikeInteger(text)) {
+    const DurationParse parsed = parseDuration(text, kTtlSyntax);
+    if (!parsed && !looksLikeInteger(text)) {
       error(node, key, "invalid TTL '" + text + "' (expected seconds or e.g. 300, 5m, 1h, 1d)");
       return std::nullopt;
     }
-    if (!ms || *ms / 1000 > kMaxTtl) {
+    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(parsed.value).count();
+    if (!parsed || static_cast<uint64_t>(seconds) > kMaxTtl) {
       error(node, key, "TTL " + text + " out of range (0.." + std::to_string(kMaxTtl) + ")");
       return std::nullopt;
     }
-    return static_cast<uint32_t>(*ms / 1000);
+    return static_cast<uint32_t>(seconds);
   }
 
   std::optional<std::chrono::milliseconds> duration(const YAML::Node& node, const std::string& key,
@@ -661,18 +627,18 @@ class Loader {
       return std::nullopt;
     }
     const std::string& text = node.Scalar();
-    auto ms = parseDurationMs(text, true, false);
-    if (!ms) {
+    const DurationParse parsed = parseDuration(text, kDurationSyntax);
+    if (!parsed) {
       error(node, key, "invalid duration '" + text + "' (expected e.g. 500ms, 10s, 2m, 1h)");
       return std::nullopt;
     }
-    if (*ms < static_cast<uint64_t>(min.count()) || *ms > static_cast<uint64_t>(max.count())) {
+    if (parsed.value < min || parsed.value > max) {
       error(node, key,
-            "duration " + text + " out of range (" + formatDuration(min) + ".." +
-                formatDuration(max) + ")");
+            "duration " + text + " out of range (" + durationText(min) + ".." + durationText(max) +
+                ")");
       return std::nullopt;
     }
-    return std::chrono::milliseconds(*ms);
+    return parsed.value;
   }
 
   // ---- the main file and its includes -----------------------------------------------------------
@@ -1721,8 +1687,8 @@ class Loader {
     if (c.timeout >= c.interval) {
       // Otherwise probes of one target would overlap (DESIGN.md: a config error).
       error(timeout_node ? at(*timeout_node) : at(node), joinKey(key, "timeout"),
-            "timeout " + formatDuration(c.timeout) + " must be shorter than interval " +
-                formatDuration(c.interval));
+            "timeout " + durationText(c.timeout) + " must be shorter than interval " +
+                durationText(c.interval));
     }
     if (auto rise = f.get("rise")) {
       if (auto v = integer(*rise, joinKey(key, "rise"), 1, 100)) c.rise = static_cast<unsigned>(*v);

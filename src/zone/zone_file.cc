@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "understudy/common/bounded_file.h"
+#include "understudy/common/duration.h"
 #include "understudy/dns/name.h"
 #include "understudy/dns/types.h"
 #include "understudy/zone/record.h"
@@ -345,50 +346,26 @@ std::optional<std::string> parseInteger(const Token& t, uint64_t max, uint32_t* 
   return std::nullopt;
 }
 
-// A duration as ldns_str2period reads it, BIND style: "3600", "1h30m", "2w", "1d12h"; units s m
-// h d w in either case, a trailing bare number counts seconds. Starts with a digit.
+// A period (TTL, SOA timer) as ldns_str2period reads it, BIND style: "3600", "1h30m", "2w",
+// "1d12h"; units s m h d w in either case, a trailing bare number counts seconds. The grammar is
+// the one all durations share (understudy/common/duration.h).
+constexpr DurationSyntax kPeriodSyntax{
+    .units = duration_unit::kSeconds | duration_unit::kMinutes | duration_unit::kHours |
+             duration_unit::kDays | duration_unit::kWeeks,
+    .bare_seconds = true,
+    .trailing_seconds = true,
+    .any_case = true,
+};
 enum class Period { kOk, kInvalid, kTooBig };
 Period parsePeriod(std::string_view s, uint64_t max, uint32_t* out) {
-  if (s.empty() || !isDigit(s[0])) return Period::kInvalid;
-  uint64_t total = 0;
-  uint64_t number = 0;
-  bool digits = false;
-  for (char c : s) {
-    if (isDigit(c)) {
-      number = number * 10 + static_cast<uint64_t>(c - '0');
-      if (number > max) return Period::kTooBig;
-      digits = true;
-      continue;
-    }
-    uint64_t unit = 0;
-    switch (upper(c)) {
-      case 'S':
-        unit = 1;
-        break;
-      case 'M':
-        unit = 60;
-        break;
-      case 'H':
-        unit = 3600;
-        break;
-      case 'D':
-        unit = 86400;
-        break;
-      case 'W':
-        unit = 604800;
-        break;
-      default:
-        return Period::kInvalid;
-    }
-    if (!digits) return Period::kInvalid;
-    total += number * unit;
-    if (total > max) return Period::kTooBig;
-    number = 0;
-    digits = false;
+  const DurationParse period = parseDuration(s, kPeriodSyntax);
+  if (!period) {
+    // A number too long to read is too big for any field.
+    return period.error == DurationError::kTooManyDigits ? Period::kTooBig : Period::kInvalid;
   }
-  total += number;
-  if (total > max) return Period::kTooBig;
-  *out = static_cast<uint32_t>(total);
+  const uint64_t seconds = static_cast<uint64_t>(period.value.count()) / 1000;
+  if (seconds > max) return Period::kTooBig;
+  *out = static_cast<uint32_t>(seconds);
   return Period::kOk;
 }
 
