@@ -28,6 +28,7 @@
 
 #include "understudy/common/bounded_file.h"
 #include "understudy/common/duration.h"
+#include "understudy/common/host_port.h"
 #include "understudy/config/config.h"
 #include "understudy/config/host_name.h"
 #include "understudy/config/token_file.h"
@@ -38,10 +39,7 @@
 namespace understudy::config {
 
 std::string ListenAddress::str() const {
-  if (address.find(':') != std::string::npos) {
-    return "[" + address + "]:" + std::to_string(port);
-  }
-  return address + ":" + std::to_string(port);
+  return hostPort(address, port);
 }
 
 namespace {
@@ -244,7 +242,7 @@ std::string bracketsNeeded(const std::string& text, uint16_t default_port) {
   const std::string tail = text.substr(colon + 1);
   auto port = parseUnsigned(tail);
   if (port && *port <= 65535 && !head.empty() && inet_pton(AF_INET6, head.c_str(), buf) == 1) {
-    meanings.push_back(meaning("[" + head + "]:" + tail, head, tail));
+    meanings.push_back(meaning(hostPort(head, tail), head, tail));
   }
   std::string out = "an IPv6 address must be in brackets";
   if (meanings.empty()) return out + ": '[address]:port'";

@@ -20,6 +20,7 @@
 #include "router.h"
 #include "token.h"
 #include "understudy/common/bounded_file.h"
+#include "understudy/common/host_port.h"
 #include "understudy/config/config.h"
 
 namespace understudy::control {
@@ -67,9 +68,7 @@ std::optional<Target> parseUrl(const std::string& url, std::string* error) {
     *error = "invalid URL " + url;
     return std::nullopt;
   }
-  t.authority = t.host.find(':') != std::string::npos ? "[" + t.host + "]" : t.host;
-  t.authority += ":";
-  t.authority += t.port;
+  t.authority = hostPort(t.host, t.port);
   t.base = "http://";
   t.base += t.authority;
   return t;
