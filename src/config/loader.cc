@@ -477,6 +477,48 @@ class Loader {
     return config;
   }
 
+  // `understudy ctl`: control.listen and control.token_file of this one document, by the rules
+  // loadControl() applies to them, and nothing else (see loadControlEndpoint in config.h).
+  ControlEndpoint controlEndpoint(std::string_view yaml) {
+    ControlEndpoint out;
+    out.listen.address = "127.0.0.1";
+    out.listen.port = kDefaultControlPort;
+    YAML::Node root;
+    try {
+      std::string text(yaml);
+      if (!withinAliasBudget(text)) throw ConfigError(std::move(errors_));
+      root = YAML::Load(text);
+    } catch (const YAML::Exception& e) {
+      throw ConfigError(Diagnostic{at(e.mark), "", e.msg});
+    }
+    // An empty file, a top level that is not a map, or a `control:` that is not a map: the
+    // endpoint is off, as the daemon would have it.
+    if (!root.IsMap()) return out;
+    const YAML::Node control = static_cast<const YAML::Node&>(root)["control"];
+    if (!control || !control.IsMap()) return out;
+    out.configured = true;
+    if (const YAML::Node listen = control["listen"]) {
+      if (auto text = scalar(listen, "control.listen")) {
+        std::string reason;
+        if (auto address = parseListenAddress(*text, kDefaultControlPort, &reason)) {
+          out.listen = *address;
+        } else {
+          // The reason alone: ctl names the file and the key in front of it.
+          error(listen, "control.listen", reason);
+        }
+      }
+    }
+    if (const YAML::Node token = control["token_file"]) {
+      if (auto text = scalar(token, "control.token_file")) {
+        std::filesystem::path path(*text);
+        if (path.is_relative()) path = std::filesystem::path(base_dir_) / path;
+        out.token_file = path.string();
+      }
+    }
+    if (!errors_.empty()) throw ConfigError(std::move(errors_));
+    return out;
+  }
+
  private:
   SourceLocation at(const YAML::Mark& mark) const {
     if (mark.is_null()) return SourceLocation{file_, 0, 0};
@@ -1979,6 +2021,15 @@ const PoolConfig* Config::findPool(std::string_view name) const {
 
 Config loadString(std::string_view yaml, const std::string& name, const std::string& base_dir) {
   return Loader(name, base_dir).load(yaml);
+}
+
+ControlEndpoint loadControlEndpoint(const std::string& path) {
+  std::string problem;
+  auto text = readBoundedFile(path, file_kind::kConfig, &problem);
+  if (!text) throw ConfigError(Diagnostic{{path, 0, 0}, "", problem});
+  // The daemon resolves token_file against the file's directory (loadFile's base_dir); an empty
+  // one keeps a relative path relative, as ctl always showed it.
+  return Loader(path, std::filesystem::path(path).parent_path().string()).controlEndpoint(*text);
 }
 
 Config loadFile(const std::string& path) {
