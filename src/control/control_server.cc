@@ -11,6 +11,7 @@
 
 #include "http_session.h"
 #include "token.h"
+#include "understudy/common/host_port.h"
 #include "understudy/config/token_file.h"
 
 namespace understudy::control {
@@ -20,8 +21,7 @@ namespace http = boost::beast::http;
 namespace {
 
 std::string listenText(const std::string& address, uint16_t port) {
-  std::string host = address.find(':') != std::string::npos ? "[" + address + "]" : address;
-  return host + ":" + std::to_string(port);
+  return hostPort(address, port);
 }
 
 // Answers a connection over a cap and closes it. The connection is fresh, so its send buffer is

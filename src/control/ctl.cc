@@ -2,8 +2,6 @@
 
 #include <utility>  // Boost 1.74 Asio uses std::exchange without including it
 
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -19,7 +17,8 @@
 #include "duration.h"
 #include "router.h"
 #include "token.h"
-#include "understudy/common/bounded_file.h"
+#include "understudy/common/diagnostic.h"
+#include "understudy/common/host_port.h"
 #include "understudy/config/config.h"
 
 namespace understudy::control {
@@ -67,17 +66,28 @@ std::optional<Target> parseUrl(const std::string& url, std::string* error) {
     *error = "invalid URL " + url;
     return std::nullopt;
   }
-  t.authority = t.host.find(':') != std::string::npos ? "[" + t.host + "]" : t.host;
-  t.authority += ":";
-  t.authority += t.port;
+  t.authority = hostPort(t.host, t.port);
   t.base = "http://";
   t.base += t.authority;
   return t;
 }
 
-// control.listen and control.token_file from the config, without validating the rest of it: ctl
-// must work even while the config on disk is being edited. A config that does not say where the
-// endpoint is sets `url_problem` (fine when --url is given); an unreadable one is an error.
+// What ctl prints for a problem with the config: the file and the key, as it always has. Without a
+// key the message names the file itself (an unreadable file), or the problem has a line and a
+// column (YAML syntax).
+std::string configProblem(const Diagnostic& d) {
+  if (d.key.empty()) return d.where.line == 0 ? d.message : d.str();
+  std::string out = d.where.file;
+  out += ": ";
+  out += d.key;
+  out += ": ";
+  out += d.message;
+  return out;
+}
+
+// control.listen and control.token_file, read by the config loader and nothing else of the file:
+// ctl must work even while the config on disk is being edited. A config that does not say where
+// the endpoint is sets `url_problem` (fine when --url is given); an unreadable one is an error.
 bool readConfig(const CtlOptions& o, std::string* url, std::string* token_file,
                 std::string* url_problem, std::string* error) {
   if (!std::filesystem::exists(o.config_path)) {
@@ -87,50 +97,30 @@ bool readConfig(const CtlOptions& o, std::string* url, std::string* token_file,
     }
     return true;  // the defaults
   }
+  config::ControlEndpoint endpoint;
   try {
-    // The same limits as the daemon's: a FIFO or a device named here must not hang ctl.
-    std::string problem;
-    auto text = readBoundedFile(o.config_path, file_kind::kConfig, &problem);
-    if (!text) {
-      *error = problem;
-      return false;
-    }
-    YAML::Node root = YAML::Load(*text);
-    YAML::Node control = root["control"];
-    if (!control || !control.IsMap()) {
-      *url_problem =
-          o.config_path + " has no control: section (the control endpoint is off); use --url";
-      return true;
-    }
-    if (control["listen"]) {
-      // The daemon's own parser, so both read the same address and the same default port.
-      auto address = config::parseListenAddress(control["listen"].as<std::string>(),
-                                                config::kDefaultControlPort, &problem);
-      if (!address) {
-        *error = o.config_path + ": control.listen: " + problem;
-        return false;
-      }
-      // A wildcard listener is reached on loopback.
-      if (address->address == "0.0.0.0") address->address = "127.0.0.1";
-      if (address->address == "::") address->address = "::1";
-      if (address->port == 0) {
-        *url_problem =
-            o.config_path + ": control.listen has port 0 (chosen at start-up); use --url";
-      } else {
-        *url = "http://" + address->str();
-      }
-    }
-    if (control["token_file"]) {
-      std::filesystem::path path(control["token_file"].as<std::string>());
-      if (path.is_relative()) {
-        path = std::filesystem::path(o.config_path).parent_path() / path;
-      }
-      *token_file = path.string();
-    }
-  } catch (const std::exception& e) {
-    *error = o.config_path + ": " + e.what();
+    // The same limits as the daemon's (a FIFO or a device named here must not hang ctl), the
+    // same parser of control.listen and the same default port.
+    endpoint = config::loadControlEndpoint(o.config_path);
+  } catch (const ConfigError& e) {
+    *error = e.diagnostics().empty() ? std::string(e.what()) : configProblem(e.diagnostics()[0]);
     return false;
   }
+  if (!endpoint.configured) {
+    *url_problem =
+        o.config_path + " has no control: section (the control endpoint is off); use --url";
+    return true;
+  }
+  config::ListenAddress address = endpoint.listen;
+  // A wildcard listener is reached on loopback.
+  if (address.address == "0.0.0.0") address.address = "127.0.0.1";
+  if (address.address == "::") address.address = "::1";
+  if (address.port == 0) {
+    *url_problem = o.config_path + ": control.listen has port 0 (chosen at start-up); use --url";
+  } else {
+    *url = "http://" + address.str();
+  }
+  *token_file = endpoint.token_file;
   return true;
 }
 

@@ -7,6 +7,8 @@
 #include <boost/beast/http/write.hpp>
 #include <nlohmann/json.hpp>
 
+#include "understudy/common/host_port.h"
+
 namespace understudy::control {
 
 namespace beast = boost::beast;
@@ -20,8 +22,7 @@ Peer peerOf(const boost::asio::ip::tcp::endpoint& ep, std::optional<uint32_t> ui
   }
   Peer peer;
   peer.client = a.to_string();
-  peer.text = a.is_v6() ? "[" + peer.client + "]" : peer.client;
-  peer.text += ":" + std::to_string(ep.port());
+  peer.text = hostPort(peer.client, ep.port());
   if (uid) {
     // A local user is one client whichever loopback address it connects from (127.0.0.2,
     // 127.0.0.3, ... would otherwise each get a cap of their own).

@@ -8,6 +8,7 @@
 
 #include "control_stats.h"
 #include "prometheus.h"
+#include "understudy/common/host_port.h"
 #include "understudy/health/tracker.h"
 #include "understudy/version.h"
 
@@ -18,8 +19,7 @@ namespace {
 constexpr const char* kProtocols[] = {"udp", "tcp"};
 
 std::string hostPort(const health::ProbeTarget& t) {
-  std::string host = t.address.find(':') != std::string::npos ? "[" + t.address + "]" : t.address;
-  return host + ":" + std::to_string(t.check.port);
+  return understudy::hostPort(t.address, t.check.port);
 }
 
 void serverMetrics(Exposition& x, const server::Server* server) {

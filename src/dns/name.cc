@@ -1,5 +1,7 @@
 #include "understudy/dns/name.h"
 
+#include <cstring>
+
 #include "understudy/dns/types.h"
 
 namespace understudy::dns {
@@ -10,68 +12,104 @@ bool isDigit(char c) {
   return c >= '0' && c <= '9';
 }
 
+bool isWhitespace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\0';
+}
+
 }  // namespace
 
-std::optional<std::string> nameFromText(std::string_view text, std::string_view origin,
-                                        std::string* error) {
-  auto fail = [&](std::string why) -> std::optional<std::string> {
-    if (error) *error = std::move(why);
-    return std::nullopt;
-  };
-  if (text.empty()) return fail("empty name");
-  if (text == "@") {
-    if (origin.empty()) return fail("'@' used without an origin");
-    return std::string(origin);
+const char* nameErrorText(NameError error) noexcept {
+  switch (error) {
+    case NameError::kNone:
+      return "no error";
+    case NameError::kEmpty:
+      return "empty name";
+    case NameError::kNoOrigin:
+      return "relative name without an origin";
+    case NameError::kEmptyLabel:
+      return "empty label";
+    case NameError::kLabelTooLong:
+      return "label longer than 63 octets";
+    case NameError::kNameTooLong:
+      return "name too long (more than 255 octets)";
+    case NameError::kBadEscape:
+      return "bad \\DDD escape";
+    case NameError::kDanglingBackslash:
+      return "dangling backslash";
+    case NameError::kWhitespace:
+      return "contains whitespace";
   }
-  if (text == ".") return std::string(1, '\0');
+  return "invalid name";
+}
 
-  std::string out;
-  std::string label;
-  bool absolute = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
+NameError parseName(std::string_view text, std::string_view origin, uint8_t* out,
+                    size_t* out_len) noexcept {
+  if (text.empty()) return NameError::kEmpty;
+  if (text.size() == 1 && (text[0] == '@' || text[0] == '.')) {
+    if (text[0] == '.') origin = std::string_view("\0", 1);
+    if (origin.empty()) return NameError::kNoOrigin;
+    if (origin.size() > kMaxNameLength) return NameError::kNameTooLong;
+    std::memcpy(out, origin.data(), origin.size());
+    *out_len = origin.size();
+    return NameError::kNone;
+  }
+  size_t label = 0;  // where the current label's length octet goes
+  size_t o = 1;      // where its next octet goes
+  const char* s = text.data();
+  const char* const e = s + text.size();
+  while (s < e) {
+    char c = *s++;
     if (c == '.') {
-      if (label.empty()) return fail("empty label in '" + std::string(text) + "'");
-      if (label.size() > kMaxLabelLength)
-        return fail("label longer than 63 octets in '" + std::string(text) + "'");
-      out += static_cast<char>(label.size());
-      out += label;
-      label.clear();
-      if (i + 1 == text.size()) absolute = true;
+      const size_t length = o - label - 1;
+      if (length == 0) return NameError::kEmptyLabel;
+      out[label] = static_cast<uint8_t>(length);
+      if (s == e) {  // a trailing dot: absolute
+        if (o + 1 > kMaxNameLength) return NameError::kNameTooLong;
+        out[o] = 0;
+        *out_len = o + 1;
+        return NameError::kNone;
+      }
+      label = o++;
       continue;
     }
     if (c == '\\') {
-      if (i + 1 >= text.size()) return fail("dangling backslash in '" + std::string(text) + "'");
-      if (isDigit(text[i + 1])) {
-        if (i + 3 >= text.size() || !isDigit(text[i + 2]) || !isDigit(text[i + 3]))
-          return fail("bad \\DDD escape in '" + std::string(text) + "'");
-        int v = (text[i + 1] - '0') * 100 + (text[i + 2] - '0') * 10 + (text[i + 3] - '0');
-        if (v > 255) return fail("bad \\DDD escape in '" + std::string(text) + "'");
-        label += static_cast<char>(v);
-        i += 3;
+      if (s == e) return NameError::kDanglingBackslash;
+      if (isDigit(*s)) {
+        if (e - s < 3 || !isDigit(s[1]) || !isDigit(s[2])) return NameError::kBadEscape;
+        const int v = (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
+        if (v > 255) return NameError::kBadEscape;
+        c = static_cast<char>(v);
+        s += 3;
       } else {
-        label += text[i + 1];
-        ++i;
+        c = *s++;
       }
-      continue;
+    } else if (isWhitespace(c)) {
+      return NameError::kWhitespace;
     }
-    label += c;
+    if (o - label - 1 == kMaxLabelLength) return NameError::kLabelTooLong;
+    // This octet and at least the root after it: more than 255 already.
+    if (o + 2 > kMaxNameLength) return NameError::kNameTooLong;
+    out[o++] = static_cast<uint8_t>(c);
   }
-  if (!label.empty()) {
-    if (label.size() > kMaxLabelLength)
-      return fail("label longer than 63 octets in '" + std::string(text) + "'");
-    out += static_cast<char>(label.size());
-    out += label;
+  // No trailing dot: relative to the origin. (The last label is not empty: a text ending in a dot
+  // returned above, and an empty text before the loop.)
+  if (origin.empty()) return NameError::kNoOrigin;
+  out[label] = static_cast<uint8_t>(o - label - 1);
+  if (o + origin.size() > kMaxNameLength) return NameError::kNameTooLong;
+  std::memcpy(out + o, origin.data(), origin.size());
+  *out_len = o + origin.size();
+  return NameError::kNone;
+}
+
+std::optional<std::string> nameFromText(std::string_view text, std::string_view origin,
+                                        std::string* error) {
+  uint8_t wire[kMaxNameLength];
+  size_t len = 0;
+  if (NameError why = parseName(text, origin, wire, &len); why != NameError::kNone) {
+    if (error) *error = nameErrorText(why);
+    return std::nullopt;
   }
-  if (absolute) {
-    out += '\0';
-  } else {
-    if (origin.empty()) return fail("relative name '" + std::string(text) + "' without an origin");
-    out += origin;
-  }
-  if (out.size() > kMaxNameLength)
-    return fail("name longer than 255 octets: '" + std::string(text) + "'");
-  return out;
+  return std::string(reinterpret_cast<const char*>(wire), len);
 }
 
 std::string nameToText(std::string_view wire) {

@@ -6,6 +6,7 @@
 #include <ctime>
 #include <unordered_map>
 
+#include "understudy/common/duration.h"
 #include "understudy/dns/name.h"
 
 namespace understudy::failover {
@@ -23,13 +24,6 @@ std::string clockTime(std::chrono::system_clock::time_point t) {
   char buf[32];
   std::strftime(buf, sizeof buf, "%H:%M:%S UTC", &tm);
   return buf;
-}
-
-std::string durationText(std::chrono::seconds d) {
-  auto s = d.count();
-  if (s % 3600 == 0) return std::to_string(s / 3600) + "h";
-  if (s % 60 == 0) return std::to_string(s / 60) + "m";
-  return std::to_string(s) + "s";
 }
 
 }  // namespace

@@ -1,10 +1,11 @@
 #include "understudy/health/check.h"
 
+#include "understudy/common/host_port.h"
+
 namespace understudy::health {
 
 std::string ProbeTarget::label() const {
-  std::string host = address.find(':') != std::string::npos ? "[" + address + "]" : address;
-  return check.name + " " + host + ":" + std::to_string(check.port);
+  return check.name + " " + hostPort(address, check.port);
 }
 
 const char* Outcome::kindName(OutcomeKind kind) {

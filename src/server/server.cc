@@ -18,6 +18,7 @@
 
 #include "tcp_server.h"
 #include "udp_server.h"
+#include "understudy/common/host_port.h"
 
 namespace understudy::server {
 
@@ -26,8 +27,7 @@ namespace asio = boost::asio;
 namespace {
 
 std::string formatEndpoint(const asio::ip::address& address, uint16_t port) {
-  if (address.is_v6()) return "[" + address.to_string() + "]:" + std::to_string(port);
-  return address.to_string() + ":" + std::to_string(port);
+  return hostPort(address.to_string(), port);
 }
 
 [[noreturn]] void bindFailed(const std::string& what, const asio::ip::address& a, uint16_t port,

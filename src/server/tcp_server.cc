@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <string>
 
+#include "understudy/common/host_port.h"
+
 namespace understudy::server {
 
 namespace asio = boost::asio;
@@ -233,13 +235,7 @@ void TcpServer::logAcceptFailure(const boost::system::error_code& ec) {
   const uint64_t since = total - counters_.accept_errors_logged.exchange(total);
   boost::system::error_code ignored;
   auto local = acceptor_.local_endpoint(ignored);
-  // Built by appending: GCC 12 at -O3 reports a false -Wrestrict for "literal" + std::string&&.
-  std::string where;
-  if (local.address().is_v6()) where += '[';
-  where += local.address().to_string();
-  if (local.address().is_v6()) where += ']';
-  where += ':';
-  where += std::to_string(local.port());
+  const std::string where = hostPort(local.address().to_string(), local.port());
   spdlog::warn(
       "DNS TCP on {}: accept failed: {}; {} failure(s) {}, {} in all; new connections wait in "
       "the backlog, accepting again in {} ms (pauses double up to {} ms while this lasts)",

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "understudy/common/bounded_file.h"
+#include "understudy/common/duration.h"
 #include "understudy/dns/name.h"
 #include "understudy/dns/types.h"
 #include "understudy/zone/record.h"
@@ -240,7 +241,7 @@ std::string joined(const Token* t, size_t n) {
 // ---------------------------------------------------------------------------------------------
 // Field parsers. Each returns nullptr on success, or the reason the field is wrong.
 
-constexpr size_t kNameBuffer = 320;  // a name being built: 255 octets plus one label's overshoot
+constexpr size_t kNameBuffer = dns::kMaxNameLength;  // what dns::parseName may write
 
 // Reads "\DDD" or "\X" (the backslash already consumed) like ldns's parse_escape.
 const char* unescape(const char*& s, const char* e, uint8_t* out) {
@@ -257,48 +258,12 @@ const char* unescape(const char*& s, const char* e, uint8_t* out) {
   return nullptr;
 }
 
-// A presentation-format name (RFC 1035 §5.1): "@" is the origin, a name without a trailing dot is
-// relative to it, "\." and "\DDD" are escapes. `out` holds kNameBuffer octets. Case is kept.
+// A name field: dns::parseName (the one parser of names, shared with the config and the control
+// API), once the token is known not to be a quoted string. `out` holds kNameBuffer octets.
 const char* nameToWire(const Token& t, std::string_view origin, uint8_t* out, size_t* out_len) {
   if (t.quoted) return "a quoted string is not a domain name";
-  const char* s = t.text;
-  const char* const e = s + t.size;
-  if (t.size == 1 && (*s == '@' || *s == '.')) {
-    if (*s == '.') origin = std::string_view("\0", 1);
-    std::memcpy(out, origin.data(), origin.size());
-    *out_len = origin.size();
-    return nullptr;
-  }
-  size_t label = 0;  // where the current label's length octet goes
-  size_t o = 1;
-  while (s < e) {
-    uint8_t c = static_cast<uint8_t>(*s++);
-    if (c == '.') {
-      size_t length = o - label - 1;
-      if (length == 0) return "empty label";
-      out[label] = static_cast<uint8_t>(length);
-      if (s == e) {  // trailing dot: absolute
-        out[o] = 0;
-        *out_len = o + 1;
-        return o + 1 > dns::kMaxNameLength ? "name too long (more than 255 octets)" : nullptr;
-      }
-      label = o++;
-      if (o >= dns::kMaxNameLength) return "name too long (more than 255 octets)";
-      continue;
-    }
-    if (c == '\\') {
-      if (const char* why = unescape(s, e, &c)) return why;
-    }
-    if (o - label > dns::kMaxLabelLength) return "label longer than 63 octets";
-    out[o++] = c;
-  }
-  size_t length = o - label - 1;
-  if (length == 0) return "empty name";
-  out[label] = static_cast<uint8_t>(length);
-  if (o + origin.size() > dns::kMaxNameLength) return "name too long (more than 255 octets)";
-  std::memcpy(out + o, origin.data(), origin.size());
-  *out_len = o + origin.size();
-  return nullptr;
+  const dns::NameError why = dns::parseName(t.view(), origin, out, out_len);
+  return why == dns::NameError::kNone ? nullptr : dns::nameErrorText(why);
 }
 
 // One <character-string> (RFC 1035 §3.3), appended with its length octet.
@@ -381,50 +346,26 @@ std::optional<std::string> parseInteger(const Token& t, uint64_t max, uint32_t* 
   return std::nullopt;
 }
 
-// A duration as ldns_str2period reads it, BIND style: "3600", "1h30m", "2w", "1d12h"; units s m
-// h d w in either case, a trailing bare number counts seconds. Starts with a digit.
+// A period (TTL, SOA timer) as ldns_str2period reads it, BIND style: "3600", "1h30m", "2w",
+// "1d12h"; units s m h d w in either case, a trailing bare number counts seconds. The grammar is
+// the one all durations share (understudy/common/duration.h).
+constexpr DurationSyntax kPeriodSyntax{
+    .units = duration_unit::kSeconds | duration_unit::kMinutes | duration_unit::kHours |
+             duration_unit::kDays | duration_unit::kWeeks,
+    .bare_seconds = true,
+    .trailing_seconds = true,
+    .any_case = true,
+};
 enum class Period { kOk, kInvalid, kTooBig };
 Period parsePeriod(std::string_view s, uint64_t max, uint32_t* out) {
-  if (s.empty() || !isDigit(s[0])) return Period::kInvalid;
-  uint64_t total = 0;
-  uint64_t number = 0;
-  bool digits = false;
-  for (char c : s) {
-    if (isDigit(c)) {
-      number = number * 10 + static_cast<uint64_t>(c - '0');
-      if (number > max) return Period::kTooBig;
-      digits = true;
-      continue;
-    }
-    uint64_t unit = 0;
-    switch (upper(c)) {
-      case 'S':
-        unit = 1;
-        break;
-      case 'M':
-        unit = 60;
-        break;
-      case 'H':
-        unit = 3600;
-        break;
-      case 'D':
-        unit = 86400;
-        break;
-      case 'W':
-        unit = 604800;
-        break;
-      default:
-        return Period::kInvalid;
-    }
-    if (!digits) return Period::kInvalid;
-    total += number * unit;
-    if (total > max) return Period::kTooBig;
-    number = 0;
-    digits = false;
+  const DurationParse period = parseDuration(s, kPeriodSyntax);
+  if (!period) {
+    // A number too long to read is too big for any field.
+    return period.error == DurationError::kTooManyDigits ? Period::kTooBig : Period::kInvalid;
   }
-  total += number;
-  if (total > max) return Period::kTooBig;
-  *out = static_cast<uint32_t>(total);
+  const uint64_t seconds = static_cast<uint64_t>(period.value.count()) / 1000;
+  if (seconds > max) return Period::kTooBig;
+  *out = static_cast<uint32_t>(seconds);
   return Period::kOk;
 }
 

@@ -169,6 +169,22 @@ struct Config {
   const PoolConfig* findPool(std::string_view name) const;
 };
 
+// What `understudy ctl` needs from a configuration: where the control endpoint listens and the
+// token file it names, read with the daemon's rules (the same address parser and default port,
+// token_file resolved against the file's directory). Only those two keys of the main file's
+// `control:` section are looked at, nothing else is validated and no include is followed: ctl
+// must work while the rest of the file is being edited.
+struct ControlEndpoint {
+  bool configured = false;  // the file has a `control:` map; otherwise the endpoint is off
+  ListenAddress listen;     // 127.0.0.1:8053 unless control.listen says otherwise
+  std::string token_file;   // empty when not given; not read here
+};
+
+// Throws ConfigError when the file cannot be read (a Diagnostic without line or key: the message
+// names the file), is not YAML (its line and column), or control.listen or control.token_file is
+// not usable (the key, and the reason alone as the message).
+ControlEndpoint loadControlEndpoint(const std::string& path);
+
 // Loads and validates the YAML file. Throws ConfigError with every problem found, each naming
 // file:line:column and the key path. Does not run zone::compile; callers do that next.
 Config loadFile(const std::string& path);

@@ -10,8 +10,40 @@
 
 namespace understudy::dns {
 
-// Parses a presentation-format name ("www", "@", "a.example.", "a\.b", "\065") relative to
-// `origin` (wire format). Returns the wire name, or nullopt and a reason in `error`.
+// Why a name in presentation format was refused.
+enum class NameError : uint8_t {
+  kNone,
+  kEmpty,              // ""
+  kNoOrigin,           // a relative name or "@", and no origin to complete it
+  kEmptyLabel,         // "a..b", ".a"
+  kLabelTooLong,       // a label of more than 63 octets (RFC 1035 §2.3.4)
+  kNameTooLong,        // more than 255 octets in wire format, the origin included
+  kBadEscape,          // "\1x", "\300": \DDD is exactly three digits, 000..255
+  kDanglingBackslash,  // a backslash at the very end
+  kWhitespace,         // an unescaped space, tab, CR, LF or NUL
+};
+
+// "empty label", "label longer than 63 octets", ...: the words the zone-file reader and the
+// control API use. (The YAML config words some of them as ldns did; see src/config/loader.cc.)
+const char* nameErrorText(NameError error) noexcept;
+
+// The one parser of names in presentation format (RFC 1035 §5.1), for the config, zone files and
+// the control API alike:
+// - "@" is `origin` and "." the root; a name ending in an unescaped dot is absolute, any other
+//   is relative to `origin` (wire format). With an empty `origin`, relative names and "@" are
+//   refused.
+// - "\X" is the character X (even a dot, a backslash or a space); "\DDD" is the octet DDD.
+// - An unescaped space, tab, CR, LF or NUL is refused: a zone file's tokenizer never passes one,
+//   and in YAML or a URL it is a typo (a trailing space of an unclosed quote) to be shown.
+// - Labels are 1..63 octets and the whole name at most 255 (RFC 1035 §2.3.4); the first of
+//   these problems reading left to right is the one reported.
+// - Case is kept as written (RFC 4343 §4.1); compare with lowered().
+// Writes the wire name (at most kMaxNameLength octets) to `out` and its length to `out_len`.
+// No allocation: the zone-file reader calls this for every name of a zone.
+NameError parseName(std::string_view text, std::string_view origin, uint8_t* out,
+                    size_t* out_len) noexcept;
+
+// parseName() into a string. nullopt with nameErrorText() in `error` when it is refused.
 std::optional<std::string> nameFromText(std::string_view text, std::string_view origin,
                                         std::string* error = nullptr);
 

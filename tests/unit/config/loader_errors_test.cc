@@ -158,6 +158,31 @@ const std::vector<Case>& cases() {
        "zones:\n  - name: " + std::string(64, 'a') + ".test\n",
        {"test.yaml:2:11: zones[0].name: invalid zone name '" + std::string(64, 'a') +
         ".test': Label length overflow"}},
+      // Names go through dns::parseName; the config words its refusals as ldns did.
+      {"ZoneNameEmpty",
+       "zones:\n  - name: \"\"\n",
+       {"test.yaml:2:11: zones[0].name: invalid zone name '': empty name"}},
+      {"ZoneNameDanglingBackslash",
+       "zones:\n  - name: 'a\\'\n",
+       {"test.yaml:2:11: zones[0].name: invalid zone name 'a\\': Syntax error, bad escape "
+        "sequence"}},
+      {"RecordNameBadEscape",
+       "zones:\n  - name: demo.test\n    records:\n"
+       "      - { name: 'a\\300', type: A, value: 192.0.2.1 }\n",
+       {"test.yaml:4:17: zones[0].records[0].name: invalid domain name 'a\\300': Syntax "
+        "error, bad escape sequence"}},
+      {"RecordNameTooLongWithTheOrigin",
+       "zones:\n  - name: demo.test\n    records:\n      - { name: " + std::string(63, 'a') + "." +
+           std::string(63, 'a') + "." + std::string(63, 'a') + "." + std::string(57, 'a') +
+           ", type: A, value: 192.0.2.1 }\n",
+       {"test.yaml:4:17: zones[0].records[0].name: invalid domain name '" + std::string(63, 'a') +
+        "." + std::string(63, 'a') + "." + std::string(63, 'a') + "." + std::string(57, 'a') +
+        "': Domainname length overflow"}},
+      {"RecordNameUnescapedSpace",
+       "zones:\n  - name: demo.test\n    records:\n"
+       "      - { name: 'a b', type: A, value: 192.0.2.1 }\n",
+       {"test.yaml:4:17: zones[0].records[0].name: invalid domain name 'a b': contains "
+        "whitespace"}},
       {"DuplicateZone",
        "zones:\n  - name: demo.test\n  - name: Demo.Test.\n",
        {"test.yaml:3:5: zones[1]: duplicate zone 'demo.test.' (first defined at "

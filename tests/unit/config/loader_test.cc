@@ -333,6 +333,25 @@ zones:
                                               "\1a\1b"s + written, "\1*"s + written, kDemoOrigin}));
 }
 
+TEST(LoadConfig, OwnerNamesWithEscapes) {
+  // RFC 1035 §5.1 escapes, as in a zone file: an escaped space or dot is part of the label (the
+  // config refused "a\ b" before names had one parser), "\DDD" is any octet.
+  Config config = load(R"(
+zones:
+  - name: demo.test
+    records:
+      - { name: 'a\ b', type: A, value: 192.0.2.1 }
+      - { name: 'a\.b', type: A, value: 192.0.2.2 }
+      - { name: '\065\000', type: A, value: 192.0.2.3 }
+      - { name: 'a\\.demo.test.', type: A, value: 192.0.2.4 }
+)");
+  const auto& z = config.zones.at(0);
+  std::vector<std::string> owners;
+  for (size_t i = 1; i < z.records.size(); ++i) owners.push_back(z.records[i].owner);
+  EXPECT_EQ(owners, (std::vector<std::string>{"\3a b"s + kDemoOrigin, "\3a.b"s + kDemoOrigin,
+                                              "\2A\0"s + kDemoOrigin, "\2a\\"s + kDemoOrigin}));
+}
+
 TEST(LoadConfig, RootZone) {
   Config config = load(R"(
 zones:

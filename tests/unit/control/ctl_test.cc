@@ -146,5 +146,44 @@ TEST_F(Ctl, AConfigThatIsAFifoIsRefusedNotWaitedOn) {
             "understudy ctl: config file '" + config + "' is not a regular file (it is a FIFO)\n");
 }
 
+// ctl reads control.listen and control.token_file through the config loader, and nothing else of
+// the file: an operator in the middle of editing zones or pools can still drain an endpoint.
+TEST_F(Ctl, ProblemsElsewhereInTheConfigDoNotStopIt) {
+  OneShotServer server("127.0.0.78", 8053);
+  if (!server.listening()) GTEST_SKIP() << "cannot listen on 127.0.0.78:8053";
+  std::string config = write("understudy.yaml",
+                             "control: { listen: 127.0.0.78, hostnames: ['not a name'] }\n"
+                             "zones:\n  - name: a..b\n    records: 5\n"
+                             "unknown_key: 1\n");
+  EXPECT_EQ(run(config), 0) << err_;
+  EXPECT_EQ(server.requestLine(), "GET /status HTTP/1.1");
+}
+
+TEST_F(Ctl, ControlListenThatIsNotAStringIsNamedByKey) {
+  std::string config = write("understudy.yaml", "control:\n  listen: [127.0.0.1, 8053]\n");
+  EXPECT_EQ(run(config), 1);
+  EXPECT_EQ(err_, "understudy ctl: " + config + ": control.listen: expected a string\n");
+}
+
+TEST_F(Ctl, AYamlSyntaxErrorNamesItsLine) {
+  std::string config = write("understudy.yaml", "control:\n  listen: [127.0.0.1\n");
+  EXPECT_EQ(run(config), 1);
+  EXPECT_EQ(err_.rfind("understudy ctl: " + config + ":", 0), 0u) << err_;
+}
+
+TEST_F(Ctl, WithoutAControlSectionItAsksForAUrl) {
+  std::string config = write("understudy.yaml", "log: { level: info }\n");
+  EXPECT_EQ(run(config), 1);
+  EXPECT_EQ(err_, "understudy ctl: " + config +
+                      " has no control: section (the control endpoint is off); use --url\n");
+}
+
+TEST_F(Ctl, ARelativeTokenFileIsFoundBesideTheConfig) {
+  std::string config =
+      write("understudy.yaml", "control: { listen: 127.0.0.79, token_file: missing.token }\n");
+  EXPECT_EQ(run(config, "reload"), 1);
+  EXPECT_NE(err_.find((dir_ / "missing.token").string()), std::string::npos) << err_;
+}
+
 }  // namespace
 }  // namespace understudy::control
