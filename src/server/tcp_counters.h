@@ -4,7 +4,7 @@
 #include <atomic>
 #include <cstdint>
 
-#include "understudy/server/server.h"
+#include "understudy/server/accept_error.h"
 
 namespace understudy::server {
 
