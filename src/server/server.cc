@@ -1,144 +1,25 @@
 #include "understudy/server/server.h"
 
-#include <netinet/in.h>
 #include <pthread.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <utility>  // Boost 1.74 Asio uses std::exchange without including it
-
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <boost/asio.hpp>
 #include <csignal>
-#include <fstream>
-#include <optional>
 #include <stdexcept>
+#include <string>
 
-#include "tcp_server.h"
+#include "listen_sockets.h"
+#include "tcp_counters.h"
+#include "tcp_worker.h"
 #include "udp_server.h"
-#include "understudy/common/host_port.h"
 
 namespace understudy::server {
 
 namespace asio = boost::asio;
 
 namespace {
-
-std::string formatEndpoint(const asio::ip::address& address, uint16_t port) {
-  return hostPort(address.to_string(), port);
-}
-
-[[noreturn]] void bindFailed(const std::string& what, const asio::ip::address& a, uint16_t port,
-                             const boost::system::error_code& ec) {
-  throw std::runtime_error("cannot " + what + " " + formatEndpoint(a, port) + ": " + ec.message());
-}
-
-[[noreturn]] void bindFailed(const std::string& what, const asio::ip::address& a, uint16_t port,
-                             int error) {
-  bindFailed(what, a, port, boost::system::error_code(error, boost::system::system_category()));
-}
-
-// For a listen entry with port 0: a port the OS hands out for UDP that is also free for TCP.
-// Tests use this to run many servers side by side without choosing ports themselves.
-uint16_t pickFreePort(const asio::ip::address& address) {
-  asio::io_context io;
-  for (int attempt = 0; attempt < 50; ++attempt) {
-    boost::system::error_code ec;
-    asio::ip::udp::socket udp(io);
-    udp.open(address.is_v6() ? asio::ip::udp::v6() : asio::ip::udp::v4(), ec);
-    if (ec || udp.bind(asio::ip::udp::endpoint(address, 0), ec)) break;
-    uint16_t port = udp.local_endpoint().port();
-    asio::ip::tcp::acceptor tcp(io);
-    tcp.open(address.is_v6() ? asio::ip::tcp::v6() : asio::ip::tcp::v4(), ec);
-    if (!ec && !tcp.bind(asio::ip::tcp::endpoint(address, port), ec)) return port;
-  }
-  return 0;
-}
-
-// SO_REUSEPORT would let us bind next to another server (another understudy, a forgotten test
-// instance) and silently split its traffic with it. So first bind once without it: if that fails,
-// the address is taken and we say so instead of sharing it.
-void ensureNotTaken(const asio::ip::address& address, uint16_t port) {
-  asio::io_context io;
-  boost::system::error_code ec;
-  asio::ip::udp::socket udp(io);
-  udp.open(address.is_v6() ? asio::ip::udp::v6() : asio::ip::udp::v4(), ec);
-  if (address.is_v6()) udp.set_option(asio::ip::v6_only(true), ec);
-  if (!ec && udp.bind(asio::ip::udp::endpoint(address, port), ec)) {
-    bindFailed("bind UDP", address, port, ec);
-  }
-  asio::ip::tcp::acceptor tcp(io);
-  tcp.open(address.is_v6() ? asio::ip::tcp::v6() : asio::ip::tcp::v4(), ec);
-  if (address.is_v6()) tcp.set_option(asio::ip::v6_only(true), ec);
-  tcp.set_option(asio::socket_base::reuse_address(true), ec);
-  ec.clear();
-  if (tcp.bind(asio::ip::tcp::endpoint(address, port), ec))
-    bindFailed("bind TCP", address, port, ec);
-}
-
-// SO_RCVBUF is capped at net.core.rmem_max (208 KiB by default), far below the 2 MiB a burst
-// needs; SO_RCVBUFFORCE is not capped but needs CAP_NET_ADMIN. Try it, fall back to the capped
-// request, and return what the kernel granted (as getsockopt reports it: doubled, on Linux).
-int setReceiveBuffer(int fd, int bytes) {
-  if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) != 0) {
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
-  }
-  int granted = 0;
-  socklen_t size = sizeof granted;
-  if (::getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &granted, &size) != 0) return 0;
-  return granted;
-}
-
-std::string rmemMax() {
-  std::ifstream in("/proc/sys/net/core/rmem_max");
-  std::string value;
-  in >> value;
-  return value.empty() ? std::string("unknown") : value;
-}
-
-// Once per listen address at start: what the sockets got, and in words what to do when it is
-// less than asked for.
-void logReceiveBuffer(const std::string& where, int granted, int asked) {
-  // Linux reports twice the size in place (socket(7)): compare like with like.
-  if (granted / 2 >= asked) {
-    spdlog::info("UDP {}: receive buffer {} bytes per socket", where, granted);
-    return;
-  }
-  spdlog::warn(
-      "UDP {}: receive buffer {} bytes per socket (as the kernel reports it, doubled), not the "
-      "{} that asking for {} gives; bursts may be dropped. SO_RCVBUFFORCE needs CAP_NET_ADMIN, "
-      "and without it the size is capped by net.core.rmem_max ({}): set it to {} or more",
-      where, granted, 2 * int64_t{asked}, asked, rmemMax(), asked);
-}
-
-// One of the SO_REUSEPORT UDP sockets on `address:port`, blocking (its thread sleeps in
-// recvmmsg). Returns the descriptor; `*bound` is the port it got and `*granted` its receive
-// buffer as read back.
-int openUdpSocket(const asio::ip::address& address, uint16_t port, int receive_buffer,
-                  uint16_t* bound, int* granted) {
-  asio::ip::udp::endpoint endpoint(address, port);
-  int fd = ::socket(address.is_v6() ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) bindFailed("open UDP socket for", address, port, errno);
-  int one = 1;
-  if (address.is_v6()) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  // SO_REUSEPORT: every UDP thread binds its own socket; the kernel spreads the load.
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-  *granted = setReceiveBuffer(fd, receive_buffer);
-  if (::bind(fd, endpoint.data(), static_cast<socklen_t>(endpoint.size())) != 0) {
-    int error = errno;
-    ::close(fd);
-    bindFailed("bind UDP", address, port, error);
-  }
-  sockaddr_storage local{};
-  socklen_t size = sizeof local;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &size);
-  *bound = ntohs(local.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6&>(local).sin6_port
-                                             : reinterpret_cast<sockaddr_in&>(local).sin_port);
-  return fd;
-}
 
 // Serving threads take no asynchronous signal: SIGHUP/SIGTERM go to the daemon's control thread
 // (Asio's signal_set there), and a blocked recvmmsg is never cut short by one. The signals a fault
@@ -168,88 +49,6 @@ void nameThread(std::thread& thread, const char* kind, size_t index) {
 }
 
 }  // namespace
-
-class Server::Worker {
- public:
-  Worker(const zone::SnapshotHolder& holder, ThreadQueryStats& stats)
-      : reader_(holder), stats_(stats), guard_(io_.get_executor()), refresh_(io_) {}
-
-  // Binds one TCP acceptor on `address:port` (the port the UDP sockets got).
-  void bind(const asio::ip::address& address, uint16_t port, const ServerOptions& options,
-            TcpCounters& counters) {
-    boost::system::error_code ec;
-    asio::ip::tcp::endpoint tcp_ep(address, port);
-    asio::ip::tcp::acceptor acceptor(io_);
-    if (acceptor.open(tcp_ep.protocol(), ec)) bindFailed("open TCP socket for", address, port, ec);
-    if (address.is_v6()) acceptor.set_option(asio::ip::v6_only(true), ec);
-    acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-    int one = 1;
-    ::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-    ec.clear();
-    if (acceptor.bind(tcp_ep, ec)) bindFailed("bind TCP", address, port, ec);
-    if (acceptor.listen(asio::socket_base::max_listen_connections, ec))
-      bindFailed("listen on TCP", address, port, ec);
-    tcp_.push_back(std::make_unique<TcpServer>(io_, std::move(acceptor), reader_, stats_,
-                                               options.tcp_idle_timeout,
-                                               options.tcp_max_connections, counters));
-  }
-
-  void run() {
-    for (auto& t : tcp_) t->start();
-    refreshSnapshot();
-    // Catch everything at the top of the thread: a bug costs a packet, not the daemon.
-    while (true) {
-      try {
-        io_.run();
-        break;
-      } catch (...) {
-      }
-    }
-  }
-
-  void requestStop() {
-    asio::post(io_, [this] {
-      for (auto& t : tcp_) t->stop();
-      refresh_.cancel();
-      guard_.reset();
-    });
-  }
-
-  void forceStop() { io_.stop(); }
-
- private:
-  // A TCP thread refreshes its snapshot only when it answers a query; an idle one would hold the
-  // snapshot a reload replaced (a whole zone set) for as long as no TCP query comes. Look once a
-  // second, as the UDP threads do when idle.
-  void refreshSnapshot() {
-    reader_.get();
-    refresh_.expires_after(UdpServer::kIdleWake);
-    refresh_.async_wait([this](const boost::system::error_code& ec) {
-      if (!ec) refreshSnapshot();
-    });
-  }
-
-  asio::io_context io_{1};
-  zone::SnapshotHolder::Reader reader_;
-  ThreadQueryStats& stats_;
-  asio::executor_work_guard<asio::io_context::executor_type> guard_;
-  asio::steady_timer refresh_;
-  std::vector<std::unique_ptr<TcpServer>> tcp_;
-};
-
-const char* acceptErrorName(AcceptError kind) noexcept {
-  switch (kind) {
-    case AcceptError::kEmfile:
-      return "emfile";
-    case AcceptError::kEnfile:
-      return "enfile";
-    case AcceptError::kNoMemory:
-      return "nomem";
-    case AcceptError::kOther:
-      break;
-  }
-  return "other";
-}
 
 Server::Server(ServerOptions options, const zone::SnapshotHolder& holder)
     : options_(std::move(options)), holder_(holder), tcp_(std::make_unique<TcpCounters>()) {}
@@ -286,7 +85,7 @@ void Server::start() {
   // Always there, off or on: a reload may turn rate limiting on (setRrl).
   limiter_ = std::make_unique<RateLimiter>(options_.rrl);
   for (unsigned i = 0; i < threads; ++i) {
-    workers_.push_back(std::make_unique<Worker>(holder_, stats_->thread(udp_threads + i)));
+    workers_.push_back(std::make_unique<TcpWorker>(holder_, stats_->thread(udp_threads + i)));
   }
   for (const ListenSpec& spec : options_.listen) {
     boost::system::error_code ec;
@@ -323,7 +122,7 @@ void Server::start() {
       nameThread(threads_.back(), "udp", i);
     }
     for (size_t i = 0; i < workers_.size(); ++i) {
-      Worker* w = workers_[i].get();
+      TcpWorker* w = workers_[i].get();
       threads_.emplace_back([w] { w->run(); });
       nameThread(threads_.back(), "tcp", i);
     }

@@ -6,112 +6,12 @@
 #include <cerrno>
 #include <string>
 
+#include "tcp_connection.h"
 #include "understudy/common/host_port.h"
 
 namespace understudy::server {
 
 namespace asio = boost::asio;
-
-TcpConnection::TcpConnection(asio::ip::tcp::socket socket, TcpServer& server)
-    : socket_(std::move(socket)), timer_(server.io_), server_(server) {}
-
-void TcpConnection::start() {
-  boost::system::error_code ignored;
-  socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
-  doReadLength();
-}
-
-void TcpConnection::close() {
-  if (closed_) return;
-  closed_ = true;
-  boost::system::error_code ignored;
-  timer_.cancel();
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-  socket_.close(ignored);
-  // Keep ourselves alive until pending handlers have run; the server drops its reference.
-  auto self = shared_from_this();
-  server_.remove(this);
-}
-
-void TcpConnection::closeWhenIdle() {
-  closing_ = true;
-  if (!busy_) close();
-}
-
-void TcpConnection::armTimer() {
-  timer_.expires_after(server_.idle_timeout_);
-  timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-    if (!ec) self->close();  // RFC 7766 §6.2.3: the server closes idle connections
-  });
-}
-
-void TcpConnection::doReadLength() {
-  if (closing_) {
-    close();
-    return;
-  }
-  busy_ = false;
-  armTimer();
-  asio::async_read(socket_, asio::buffer(length_),
-                   [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
-                     self->onReadLength(ec);
-                   });
-}
-
-void TcpConnection::onReadLength(const boost::system::error_code& ec) {
-  if (ec || closed_) {
-    close();
-    return;
-  }
-  size_t length = (size_t{length_[0]} << 8) | length_[1];
-  if (length < 12) {
-    close();  // a zero-length or sub-header frame cannot be a query: nothing to answer
-    return;
-  }
-  busy_ = true;
-  doReadBody(length);
-}
-
-void TcpConnection::doReadBody(size_t length) {
-  request_.resize(length);
-  asio::async_read(socket_, asio::buffer(request_),
-                   [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
-                     self->onReadBody(ec, n);
-                   });
-}
-
-void TcpConnection::onReadBody(const boost::system::error_code& ec, size_t length) {
-  if (ec || closed_) {
-    close();
-    return;
-  }
-  response_.resize(2 + query::kMaxResponseSize);
-  query::AnswerInfo info;
-  size_t n =
-      query::answer(std::span<const uint8_t>(request_.data(), length), server_.reader_.get(),
-                    query::Transport::kTcp,
-                    std::span<uint8_t>(response_.data() + 2, query::kMaxResponseSize), &info);
-  server_.stats_.count(query::Transport::kTcp, n, info);
-  if (n == 0) {
-    doReadLength();  // dropped (e.g. a response sent to us): wait for the next message
-    return;
-  }
-  response_[0] = static_cast<uint8_t>(n >> 8);
-  response_[1] = static_cast<uint8_t>(n);
-  armTimer();  // the client must take the answer within the idle timeout too
-  asio::async_write(socket_, asio::buffer(response_.data(), n + 2),
-                    [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
-                      self->onWrite(ec);
-                    });
-}
-
-void TcpConnection::onWrite(const boost::system::error_code& ec) {
-  if (ec || closed_) {
-    close();
-    return;
-  }
-  doReadLength();
-}
 
 TcpServer::TcpServer(asio::io_context& io, asio::ip::tcp::acceptor acceptor,
                      zone::SnapshotHolder::Reader& reader, ThreadQueryStats& stats,

@@ -3,7 +3,8 @@
 # (default 60), JOBS at a time (default: the number of cores). Fails if any target finds a crash,
 # a sanitizer report, a leak, a hang (-timeout) or runaway memory (-rss_limit_mb).
 #
-#   tests/fuzz/run.sh [SECONDS] [TARGET...]      targets: message answer tcp_framer config zone_file
+#   tests/fuzz/run.sh [SECONDS] [TARGET...]
+#     targets: message answer tcp_framer tcp_connection config zone_file
 #
 # Seeds are read from tests/fuzz/corpus/<target>/ and never written; what the fuzzer finds goes to
 # $FUZZ_BUILD_DIR/corpus/<target>/ (kept between runs), crashes to $FUZZ_BUILD_DIR/artifacts/.
@@ -13,7 +14,7 @@ cd "$(dirname "$0")/../.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(message answer tcp_framer config zone_file)
+((${#targets[@]})) || targets=(message answer tcp_framer tcp_connection config zone_file)
 build_dir=${FUZZ_BUILD_DIR:-build-fuzz}
 jobs=${JOBS:-$(nproc)}
 
@@ -50,7 +51,7 @@ summary() {
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
   corpus=$(find "$build_dir/corpus/$t" -type f | wc -l)
-  printf '%-11s %10s execs  cov %6s  corpus %5s\n' "$t" "${execs:-?}" "${cov:-?}" "$corpus"
+  printf '%-14s %10s execs  cov %6s  corpus %5s\n' "$t" "${execs:-?}" "${cov:-?}" "$corpus"
 }
 
 failed=()

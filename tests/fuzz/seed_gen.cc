@@ -1,6 +1,6 @@
-// Writes the DNS seed corpora for message, answer and tcp_framer into DIR/<target>/ (queries
-// built with ldns for the names in answer_fixture.yaml, plus a few hand-made malformed ones).
-// Run once by hand; the output is checked in:  fuzz_seed_gen tests/fuzz/corpus
+// Writes the DNS seed corpora for message, answer, tcp_connection and tcp_framer into DIR/<target>/
+// (queries built with ldns for the names in answer_fixture.yaml, plus a few hand-made malformed
+// ones). Run once by hand; the output is checked in:  fuzz_seed_gen tests/fuzz/corpus
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -54,6 +54,15 @@ void write(const std::filesystem::path& dir, const std::string& name, const Byte
   std::filesystem::create_directories(dir);
   std::ofstream(dir / name, std::ios::binary)
       .write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+}
+
+// A TCP stream: as it is for tcp_connection, and after a split plan for tcp_framer (3 chunk
+// sizes: 1 octet, 5 octets, then all the framer has room for; see tcp_framer_fuzzer.cc).
+void writeTcp(const std::filesystem::path& root, const std::string& name, const Bytes& stream) {
+  write(root / "tcp_connection", name, stream);
+  Bytes planned{3, 1, 5, 0};
+  planned.insert(planned.end(), stream.begin(), stream.end());
+  write(root / "tcp_framer", name, planned);
 }
 
 Bytes frame(const Bytes& m) {
@@ -167,23 +176,23 @@ int main(int argc, char** argv) {
       Bytes f2 = frame(queries[i + 1]);
       stream.insert(stream.end(), f2.begin(), f2.end());
     }
-    write(root / "tcp_framer", name, stream);
+    writeTcp(root, name, stream);
   }
   Bytes pipeline;
   for (size_t i = 0; i < 8; ++i) {
     Bytes f = frame(queries[i]);
     pipeline.insert(pipeline.end(), f.begin(), f.end());
   }
-  write(root / "tcp_framer", "pipeline8", pipeline);
+  writeTcp(root, "pipeline8", pipeline);
   Bytes shortframe = frame(queries[0]);
   shortframe.insert(shortframe.end(), {0, 5, 1, 2, 3, 4, 5});
-  write(root / "tcp_framer", "short_frame", shortframe);
-  write(root / "tcp_framer", "zero_length", Bytes{0, 0});
+  writeTcp(root, "short_frame", shortframe);
+  writeTcp(root, "zero_length", Bytes{0, 0});
   Bytes partial = frame(queries[1]);
   partial.resize(partial.size() - 3);
-  write(root / "tcp_framer", "partial", partial);
+  writeTcp(root, "partial", partial);
   Bytes oversized{0xff, 0xff};
   oversized.insert(oversized.end(), base.begin(), base.end());
-  write(root / "tcp_framer", "oversized_length", oversized);
+  writeTcp(root, "oversized_length", oversized);
   return 0;
 }

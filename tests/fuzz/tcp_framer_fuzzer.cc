@@ -1,151 +1,184 @@
-// DNS over TCP framing (RFC 1035 §4.2.2, RFC 7766), through the real TcpServer/TcpConnection.
-//
-// There is no framer separate from the connection, so this drives the real thing: one TcpServer
-// on 127.0.0.1 (port chosen by the OS) and the fuzzer's own client on the same io_context, run on
-// this thread. Each input is written as the client's whole byte stream, then the client shuts
-// down its sending side and reads until the server closes. The bytes received must be exactly
-// the framed answers that query::answer gives for the complete frames sent, in order (a prefix
-// of them when a frame shorter than a header makes the server hang up early), and the
-// connection must end by itself (a hang is reported by libFuzzer's -timeout).
-#include <array>
-#include <boost/asio.hpp>
+// The DNS-over-TCP framer (server::TcpFramer) on bytes alone, no socket. The input is a split
+// plan and a byte stream:
+//   byte 0        k = byte 0 & 15: how many chunk sizes follow
+//   bytes 1..k    chunk sizes, used in turn (0 = as much as writable() offers)
+//   the rest      the stream a client sends
+// The stream goes through the framer five ways: all at once, one octet at a time, in the chunks
+// of the plan through feed(), in the chunks of the plan through writable()/commit() (the way
+// TcpConnection reads), and in chunks from a generator seeded by the input. Each way must yield
+// exactly what a plain reading of the stream gives: every message with the length its prefix
+// announced and the octets that followed it, in order, then kNeedMore, or kBad with the reason
+// of the first frame that cannot be a query. Along the way: writable() is never empty while more
+// is needed, the framer never holds more than one maximum frame, kBad is final, and every chunk
+// is fed from a heap block of exactly its size, so ASan reports an over-read of the input.
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <functional>
-#include <memory>
+#include <span>
 #include <vector>
 
-#include "fixture.h"
-#include "server/tcp_server.h"
+#include "server/tcp_framer.h"
 #include "understudy/dns/types.h"
-#include "understudy/query/answer.h"
-#include "understudy/zone/snapshot_holder.h"
 
-using namespace understudy;
-namespace asio = boost::asio;
+using understudy::server::TcpFramer;
+using Bytes = std::vector<uint8_t>;
 
 namespace {
 
-struct Fixture {
-  asio::io_context io;
-  zone::SnapshotHolder holder;
-  std::unique_ptr<zone::SnapshotHolder::Reader> reader;
-  server::ThreadQueryStats stats;
-  server::TcpCounters counters;
-  std::unique_ptr<server::TcpServer> server;
-  asio::ip::tcp::endpoint endpoint;
-  std::shared_ptr<const zone::Snapshot> snapshot;
+[[noreturn]] void fail(const char* how, const char* what) {
+  std::fprintf(stderr, "tcp_framer_fuzzer: fed %s: %s\n", how, what);
+  std::abort();
+}
 
-  Fixture() {
-    snapshot = fuzz::loadFixture();
-    holder.publish(snapshot);
-    reader = std::make_unique<zone::SnapshotHolder::Reader>(holder);
-    asio::ip::tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
-    endpoint = acceptor.local_endpoint();
-    server = std::make_unique<server::TcpServer>(io, std::move(acceptor), *reader, stats,
-                                                 std::chrono::seconds(5), 8, counters);
-    server->start();
-  }
+struct Outcome {
+  std::vector<Bytes> messages;
+  TcpFramer::Result result = TcpFramer::Result::kNeedMore;
+  TcpFramer::Error error = TcpFramer::Error::kNone;
 };
 
-[[noreturn]] void fail(const char* what, size_t got, size_t want) {
-  std::fprintf(stderr, "tcp_framer_fuzzer: %s (received %zu bytes, expected %zu)\n", what, got,
-               want);
-  std::abort();
+// RFC 1035 §4.2.2 read straight off the whole stream.
+Outcome reference(std::span<const uint8_t> stream) {
+  Outcome out;
+  size_t pos = 0;
+  while (pos + 2 <= stream.size()) {
+    size_t length = (size_t{stream[pos]} << 8) | stream[pos + 1];
+    if (length < understudy::dns::kHeaderSize) {
+      out.result = TcpFramer::Result::kBad;
+      out.error =
+          length == 0 ? TcpFramer::Error::kZeroLength : TcpFramer::Error::kShorterThanHeader;
+      return out;
+    }
+    if (pos + 2 + length > stream.size()) break;
+    out.messages.emplace_back(stream.begin() + pos + 2, stream.begin() + pos + 2 + length);
+    pos += 2 + length;
+  }
+  return out;
+}
+
+// Takes every message the framer holds, checking each as it comes.
+void drain(TcpFramer& framer, Outcome& out, const char* how) {
+  while (true) {
+    TcpFramer::Frame f = framer.next();
+    if (framer.buffered() > TcpFramer::kMaxFrame || framer.capacity() > TcpFramer::kMaxFrame) {
+      fail(how, "holds more than one maximum frame");
+    }
+    switch (f.result) {
+      case TcpFramer::Result::kGood:
+        if (f.message.size() < understudy::dns::kHeaderSize) fail(how, "a message below a header");
+        if (f.error != TcpFramer::Error::kNone) fail(how, "kGood with a reason");
+        out.messages.emplace_back(f.message.begin(), f.message.end());
+        continue;
+      case TcpFramer::Result::kNeedMore:
+        if (f.error != TcpFramer::Error::kNone || !f.message.empty()) fail(how, "odd kNeedMore");
+        if (framer.inMessage() != (framer.buffered() >= 2)) fail(how, "inMessage is wrong");
+        if (framer.writable().empty()) fail(how, "needs more but has no room for it");
+        break;
+      case TcpFramer::Result::kBad: {
+        if (f.error == TcpFramer::Error::kNone || !f.message.empty()) fail(how, "odd kBad");
+        TcpFramer::Frame again = framer.next();
+        if (again.result != TcpFramer::Result::kBad || again.error != f.error) {
+          fail(how, "kBad did not last");
+        }
+        if (!framer.writable().empty() || framer.inMessage()) fail(how, "takes bytes after kBad");
+        break;
+      }
+    }
+    out.result = f.result;
+    out.error = f.error;
+    return;
+  }
+}
+
+// Feeds `chunk` from a copy of exactly its size; false once the framer takes nothing (kBad).
+bool feedChunk(TcpFramer& framer, std::span<const uint8_t> chunk, Outcome& out, const char* how) {
+  Bytes copy(chunk.begin(), chunk.end());
+  std::span<const uint8_t> left(copy);
+  while (!left.empty()) {
+    size_t took = framer.feed(left);
+    if (took > left.size()) fail(how, "took more than it was given");
+    left = left.subspan(took);
+    drain(framer, out, how);
+    if (took == 0) {
+      if (out.result != TcpFramer::Result::kBad) fail(how, "took nothing while needing more");
+      return false;
+    }
+  }
+  return true;
+}
+
+// `size(i)` is the i-th chunk's size (0: whatever writable() offers, read-style only).
+template <typename Size>
+Outcome run(std::span<const uint8_t> stream, Size size, bool read_style, const char* how) {
+  TcpFramer framer;
+  Outcome out;
+  size_t at = 0;
+  for (size_t i = 0; at < stream.size(); ++i) {
+    size_t n = std::min<size_t>(size(i), stream.size() - at);
+    if (read_style) {
+      std::span<uint8_t> room = framer.writable();
+      if (room.empty()) {
+        if (out.result != TcpFramer::Result::kBad) fail(how, "no room while needing more");
+        break;
+      }
+      if (n == 0 || n > room.size()) n = std::min(room.size(), stream.size() - at);
+      Bytes copy(stream.begin() + at, stream.begin() + at + n);
+      std::memcpy(room.data(), copy.data(), n);
+      framer.commit(n);
+      at += n;
+      drain(framer, out, how);
+    } else {
+      if (n == 0) n = std::min<size_t>(TcpFramer::kMaxFrame, stream.size() - at);
+      if (!feedChunk(framer, stream.subspan(at, n), out, how)) break;
+      at += n;
+    }
+  }
+  if (stream.empty()) drain(framer, out, how);
+  return out;
+}
+
+void expectSame(const Outcome& got, const Outcome& want, const char* how) {
+  if (got.result != want.result || got.error != want.error) fail(how, "the end differs");
+  if (got.messages.size() != want.messages.size()) fail(how, "the number of messages differs");
+  for (size_t i = 0; i < got.messages.size(); ++i) {
+    if (got.messages[i] != want.messages[i]) fail(how, "a message differs");
+  }
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static Fixture* f = new Fixture();  // lives for the process: the server is never torn down
-  if (size > 64 * 1024) return -1;
+  if (size == 0) return -1;
+  const size_t k = std::min<size_t>(data[0] & 15, size - 1);
+  const std::span<const uint8_t> plan(data + 1, k);
+  const std::span<const uint8_t> stream(data + 1 + k, size - 1 - k);
 
-  // What the server must send back: each complete frame answered in order; a frame shorter than
-  // a header closes the connection.
-  std::vector<uint8_t> expected;
-  bool hangs_up_early = false;
-  {
-    static std::vector<uint8_t> out(query::kMaxResponseSize);
-    size_t pos = 0;
-    while (pos + 2 <= size) {
-      size_t length = (size_t{data[pos]} << 8) | data[pos + 1];
-      if (length < dns::kHeaderSize) {
-        hangs_up_early = true;
-        break;
-      }
-      if (pos + 2 + length > size) break;  // incomplete: the server waits, then sees EOF
-      size_t n = query::answer(std::span<const uint8_t>(data + pos + 2, length), f->snapshot.get(),
-                               query::Transport::kTcp, out);
-      if (n > 0) {
-        expected.push_back(static_cast<uint8_t>(n >> 8));
-        expected.push_back(static_cast<uint8_t>(n));
-        expected.insert(expected.end(), out.begin(), out.begin() + n);
-      }
-      pos += 2 + length;
-    }
+  const Outcome want = reference(stream);
+  expectSame(run(
+                 stream, [&](size_t) { return stream.size(); }, false, "all at once"),
+             want, "all at once");
+  expectSame(run(
+                 stream, [](size_t) { return size_t{1}; }, false, "one octet at a time"),
+             want, "one octet at a time");
+  if (!plan.empty()) {
+    auto planned = [&](size_t i) { return size_t{plan[i % plan.size()]}; };
+    expectSame(run(stream, planned, false, "in the plan's chunks"), want, "in the plan's chunks");
+    expectSame(run(stream, planned, true, "as reads of the plan's sizes"), want,
+               "as reads of the plan's sizes");
   }
-
-  // Asynchronously, like everything else here: libFuzzer's SIGALRM would interrupt a blocking
-  // connect (EINTR) now and then.
-  asio::ip::tcp::socket client(f->io);
-  boost::system::error_code ec;
-  bool connected = false;
-  client.async_connect(f->endpoint, [&](const boost::system::error_code& e) {
-    ec = e;
-    connected = true;
-  });
-  while (!connected) f->io.run_one();
-  if (ec) {
-    std::fprintf(stderr, "connect: %s\n", ec.message().c_str());
-    fail("cannot connect to our own server", 0, 0);
-  }
-  // The client closes first, so its side sits in TIME_WAIT; Linux reuses those for new loopback
-  // connections (net.ipv4.tcp_tw_reuse = 2, the default), so the ports do not run out.
-
-  std::vector<uint8_t> received;
-  std::array<uint8_t, 4096> chunk;
-  bool read_done = false, write_done = size == 0;
-  boost::system::error_code read_error;
-  std::function<void()> doRead = [&] {
-    client.async_read_some(asio::buffer(chunk), [&](const boost::system::error_code& e, size_t n) {
-      received.insert(received.end(), chunk.begin(), chunk.begin() + n);
-      if (e) {
-        read_error = e;
-        read_done = true;
-        return;
-      }
-      doRead();
-    });
+  // Chunks of 1 to 600 octets from a generator seeded by the input: splits the plan's octets
+  // cannot reach, past the initial buffer and across many prefixes.
+  uint64_t seed = 0x9e3779b97f4a7c15ull ^ size;
+  for (size_t i = 0; i < std::min<size_t>(size, 64); ++i)
+    seed = (seed ^ data[i]) * 0x100000001b3ull;
+  auto random = [seed](size_t i) mutable {
+    seed ^= seed << 13;
+    seed ^= seed >> 7;
+    seed ^= seed << 17;
+    return static_cast<size_t>(1 + (seed + i) % 600);
   };
-  doRead();
-  if (size == 0) {
-    client.shutdown(asio::socket_base::shutdown_send, ec);
-  } else {
-    asio::async_write(client, asio::buffer(data, size),
-                      [&](const boost::system::error_code&, size_t) {
-                        boost::system::error_code ignored;
-                        client.shutdown(asio::socket_base::shutdown_send, ignored);
-                        write_done = true;
-                      });
-  }
-  while (!read_done || !write_done) f->io.run_one();
-  client.close(ec);
-
-  if (received.size() > expected.size() ||
-      (!received.empty() && std::memcmp(received.data(), expected.data(), received.size()) != 0)) {
-    fail("the server's byte stream is not the framed answers", received.size(), expected.size());
-  }
-  // A clean end (EOF after our own FIN) must have delivered every answer; after a reset (the
-  // server hung up on a short frame while we were still writing) a prefix is all we can demand.
-  if (!hangs_up_early && read_error == asio::error::eof && received.size() != expected.size()) {
-    fail("answers missing before the server closed", received.size(), expected.size());
-  }
-  if (!hangs_up_early && read_error != asio::error::eof) {
-    fail("the server reset a well-framed connection", received.size(), expected.size());
-  }
-  // Both sides are closed; let the server drop the connection before the next run.
-  while (f->counters.connections.load() != 0) f->io.run_one();
+  expectSame(run(stream, random, true, "as reads of random sizes"), want,
+             "as reads of random sizes");
   return 0;
 }

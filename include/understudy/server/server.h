@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "understudy/server/accept_error.h"
 #include "understudy/server/query_stats.h"
 #include "understudy/server/rate_limiter.h"
 #include "understudy/zone/snapshot_holder.h"
@@ -44,14 +45,8 @@ struct BoundSocket {
   int receive_buffer = 0;
 };
 
-// Why accept(2) failed on a DNS TCP listener, as counted in /metrics. Out of descriptors (per
-// process or system-wide) and out of kernel memory pause accepting instead of spinning on it.
-enum class AcceptError : uint8_t { kEmfile, kEnfile, kNoMemory, kOther };
-inline constexpr size_t kAcceptErrorKinds = 4;
-// "emfile", "enfile", "nomem", "other"
-const char* acceptErrorName(AcceptError kind) noexcept;
-
 class UdpServer;
+class TcpWorker;
 struct TcpCounters;
 
 class Server {
@@ -90,13 +85,12 @@ class Server {
   size_t udpThreads() const { return udp_threads_; }
 
  private:
-  class Worker;  // one TCP thread
   ServerOptions options_;
   const zone::SnapshotHolder& holder_;
   std::vector<std::unique_ptr<UdpServer>> udp_;
   size_t udp_threads_ = 0;
-  std::vector<std::unique_ptr<Worker>> workers_;
-  std::vector<std::thread> threads_;  // UDP and TCP
+  std::vector<std::unique_ptr<TcpWorker>> workers_;  // one per TCP thread
+  std::vector<std::thread> threads_;                 // UDP and TCP
   std::vector<BoundSocket> bound_;
   std::unique_ptr<TcpCounters> tcp_;  // shared by every TCP thread
   std::unique_ptr<QueryStats> stats_;
