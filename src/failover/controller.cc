@@ -162,41 +162,4 @@ bool Controller::effectiveUp(size_t pool, size_t endpoint) const {
   return t == kUnchecked || up_[t];
 }
 
-std::shared_ptr<const zone::Snapshot> Controller::render(std::vector<Decision>* decisions,
-                                                         uint32_t serial) const {
-  auto next = std::make_shared<zone::Snapshot>();
-  next->zone_set = base_->zone_set;  // shared, untouched
-  next->options = base_->options;
-  next->dynamic.resize(base_->dynamic.size());
-  if (decisions) decisions->assign(config_->pool_records.size(), Decision{});
-  for (const config::PoolRecordConfig& record : config_->pool_records) {
-    const config::PoolConfig* pool = config_->findPool(record.pool);
-    if (!pool || record.dynamic < 0 ||
-        static_cast<size_t>(record.dynamic) >= next->dynamic.size()) {
-      continue;
-    }
-    size_t p = static_cast<size_t>(pool - config_->pools.data());
-    std::vector<bool> up(pool->endpoints.size());
-    for (size_t e = 0; e < up.size(); ++e) up[e] = effectiveUp(p, e);
-    Decision* d = decisions ? &(*decisions)[record.dynamic] : nullptr;
-    next->dynamic[record.dynamic] = failover::render(*pool, record, up, d);
-  }
-  for (const auto& z : next->zones()) {
-    if (z->soa_dynamic < 0 || static_cast<size_t>(z->soa_dynamic) >= next->dynamic.size()) {
-      continue;
-    }
-    zone::DynamicRrset& entry = next->dynamic[static_cast<size_t>(z->soa_dynamic)];
-    entry.mode = zone::DynamicRrset::Mode::kAnswer;
-    entry.assign(*z->soa);
-    // SOA RDATA ends with SERIAL REFRESH RETRY EXPIRE MINIMUM, 4 octets each (RFC 1035 §3.3.13).
-    std::span<char> rdata = entry.firstRdata();
-    size_t at = rdata.size() - 20;
-    rdata[at] = static_cast<char>(serial >> 24);
-    rdata[at + 1] = static_cast<char>(serial >> 16);
-    rdata[at + 2] = static_cast<char>(serial >> 8);
-    rdata[at + 3] = static_cast<char>(serial);
-  }
-  return next;
-}
-
 }  // namespace understudy::failover

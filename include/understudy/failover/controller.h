@@ -42,12 +42,6 @@ class Controller {
   // health (`check: none` endpoints are always healthy).
   bool effectiveUp(size_t pool, size_t endpoint) const;
 
-  // A new Snapshot with every pooled RRset rendered from the current health. `decisions`, if
-  // given, receives one Decision per pooled record (index = PoolRecordConfig::dynamic).
-  // `serial` goes into the SOA of every zone with `serial: auto`.
-  std::shared_ptr<const zone::Snapshot> render(std::vector<Decision>* decisions = nullptr,
-                                               uint32_t serial = 0) const;
-
   // Incremental rendering (issue 13): the controller keeps the table it last rendered.
   struct Rerendered {
     size_t record;  // index into config.pool_records
