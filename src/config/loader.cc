@@ -1979,12 +1979,11 @@ class Loader {
     }
     if (!ok) return;
     rec.owner = *owner;
-    rec.dynamic = static_cast<int32_t>(config_->pool_records.size());
     zone::Record record;
     record.owner = *owner;
     record.type = type;
     record.ttl = rec.ttl;
-    record.dynamic = rec.dynamic;
+    record.pooled = zone::PooledId{static_cast<uint32_t>(config_->pool_records.size())};
     record.where = rec.where;
     record.key = key;
     out.push_back(std::move(record));
@@ -2004,20 +2003,6 @@ class Loader {
 };
 
 }  // namespace
-
-const health::CheckSpec* Config::findCheck(std::string_view name) const {
-  for (const auto& c : checks) {
-    if (c.name == name) return &c;
-  }
-  return nullptr;
-}
-
-const PoolConfig* Config::findPool(std::string_view name) const {
-  for (const auto& p : pools) {
-    if (p.name == name) return &p;
-  }
-  return nullptr;
-}
 
 Config loadString(std::string_view yaml, const std::string& name, const std::string& base_dir) {
   return Loader(name, base_dir).load(yaml);

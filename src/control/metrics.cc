@@ -166,14 +166,14 @@ void poolMetrics(Exposition& x, const failover::StatusSnapshot& status) {
   const auto& stats = status.pool_stats;
   x.family("understudy_pool_transitions_total", "Answer changes of a pool's records.",
            MetricType::kCounter);
-  for (const auto& pool : status.config().pools) {
+  for (const auto& pool : status.plan().pools) {
     auto it = stats.find(pool.name);
     x.sample({{"pool", pool.name}}, it == stats.end() ? 0 : it->second.transitions);
   }
   x.family("understudy_pool_last_transition_timestamp_seconds",
            "Unix time of a pool's last answer change; absent until it has changed.",
            MetricType::kGauge);
-  for (const auto& pool : status.config().pools) {
+  for (const auto& pool : status.plan().pools) {
     auto it = stats.find(pool.name);
     if (it == stats.end() || !it->second.last_transition) continue;
     double t =

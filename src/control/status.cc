@@ -116,9 +116,9 @@ nlohmann::ordered_json statusJson(Sources& sources) {
                                        {"expires", timeOrNull(o.override.expires)}});
   }
   // Records grouped by pool in one pass: the page is linear in its size.
-  const auto& pools = f->config().pools;
+  const auto& pools = f->plan().pools;
   std::vector<std::vector<size_t>> records_of(pools.size());
-  const auto& records = f->config().pool_records;
+  const auto& records = f->plan().pool_records;
   for (size_t i = 0; i < records.size(); ++i) {
     size_t p = f->index->poolIndex(records[i].pool);
     if (p < pools.size()) records_of[p].push_back(i);

@@ -29,14 +29,14 @@ std::string clockTime(std::chrono::system_clock::time_point t) {
 }  // namespace
 
 Monitor::Monitor(health::TimerService& timers, health::Prober& prober,
-                 std::shared_ptr<const config::Config> config,
-                 std::shared_ptr<const zone::Snapshot> base, zone::SnapshotHolder& holder,
-                 uint64_t seed, std::shared_ptr<OverrideStore> overrides)
+                 std::shared_ptr<const Plan> plan, std::shared_ptr<const zone::Snapshot> base,
+                 zone::SnapshotHolder& holder, uint64_t seed,
+                 std::shared_ptr<OverrideStore> overrides)
     : timers_(timers),
-      config_(std::move(config)),
+      plan_(std::move(plan)),
       holder_(holder),
       overrides_(overrides ? std::move(overrides) : std::make_shared<OverrideStore>()),
-      controller_(config_, std::move(base), overrides_),
+      controller_(plan_, std::move(base), overrides_),
       scheduler_(
           timers, prober,
           [this](size_t target, const health::Outcome& outcome) { onResult(target, outcome); },
@@ -46,9 +46,9 @@ Monitor::Monitor(health::TimerService& timers, health::Prober& prober,
     since_.emplace_back();
     scheduler_.add(target);
   }
-  record_changes_.assign(config_->pool_records.size(), 0);
-  record_changed_at_.assign(config_->pool_records.size(), std::nullopt);
-  status_index_ = std::make_shared<const StatusIndex>(config_, controller_.targets(),
+  record_changes_.assign(plan_->pool_records.size(), 0);
+  record_changed_at_.assign(plan_->pool_records.size(), std::nullopt);
+  status_index_ = std::make_shared<const StatusIndex>(plan_, controller_.targets(),
                                                       controller_.endpointTargets());
 }
 
@@ -70,8 +70,8 @@ std::shared_ptr<const StatusSnapshot> Monitor::status() const {
     s->targets.push_back(TargetStatus{trackers_[i], since_[i], controller_.isUp(i)});
   }
   s->serving.reserve(status_index_->endpointCount());
-  for (size_t p = 0; p < config_->pools.size(); ++p) {
-    for (size_t e = 0; e < config_->pools[p].endpoints.size(); ++e) {
+  for (size_t p = 0; p < plan_->pools.size(); ++p) {
+    for (size_t e = 0; e < plan_->pools[p].endpoints.size(); ++e) {
       s->serving.push_back(controller_.effectiveUp(p, e) ? 1 : 0);
     }
   }
@@ -206,7 +206,7 @@ void Monitor::logOrphanedOverrides(const Monitor& old) const {
 std::vector<OrphanedOverride> Monitor::orphanedOverrides() const {
   std::vector<OrphanedOverride> out;
   for (const auto& [key, o] : overrides_->all()) {
-    const config::PoolConfig* pool = status_index_->findPool(key.first);
+    const PoolSpec* pool = status_index_->findPool(key.first);
     bool found = false;
     if (pool) {
       for (const auto& e : pool->endpoints) found = found || e.address == key.second;
@@ -233,7 +233,7 @@ size_t Monitor::upCount() const {
 std::vector<std::string> Monitor::endpointsOf(size_t target) const {
   std::vector<std::string> out;
   for (const auto& ref : controller_.endpointsOf(target)) {
-    const auto& pool = config_->pools[ref.pool];
+    const auto& pool = plan_->pools[ref.pool];
     out.push_back(pool.name + "/" + pool.endpoints[ref.endpoint].address);
   }
   return out;
@@ -261,7 +261,7 @@ uint32_t soaSerial(const zone::Rrset& soa) {
 
 void Monitor::markPoolDirty(const std::string& pool) {
   size_t p = status_index_->poolIndex(pool);
-  if (p < config_->pools.size()) markDirty(controller_.recordsOfPool(p));
+  if (p < plan_->pools.size()) markDirty(controller_.recordsOfPool(p));
 }
 
 void Monitor::markDirty(const std::vector<size_t>& records) {
@@ -289,7 +289,7 @@ void Monitor::publish() {
   const auto& zones = controller_.base()->zones();
   std::vector<size_t> records;
   if (full) {
-    records.resize(config_->pool_records.size());
+    records.resize(plan_->pool_records.size());
     for (size_t i = 0; i < records.size(); ++i) records[i] = i;
   } else {
     records.swap(dirty_);
@@ -297,8 +297,8 @@ void Monitor::publish() {
     records.erase(std::unique(records.begin(), records.end()), records.end());
   }
   dirty_.clear();
-  if (decisions_.size() != config_->pool_records.size()) {
-    decisions_.assign(config_->pool_records.size(), Decision{});
+  if (decisions_.size() != plan_->pool_records.size()) {
+    decisions_.assign(plan_->pool_records.size(), Decision{});
   }
   if (zone_serials_.size() != zones.size()) {
     zone_serials_.resize(zones.size());
@@ -311,14 +311,16 @@ void Monitor::publish() {
 
   auto rerendered = controller_.rerender(records);
   std::vector<bool> zone_changed(zones.size(), full);
+  std::vector<bool> zone_rendered(zones.size(), false);  // has a record rendered just now
   for (const auto& c : rerendered) {
     const size_t i = c.record;
+    if (controller_.zoneOf(i) < zones.size()) zone_rendered[controller_.zoneOf(i)] = true;
     const bool changed = !sameDecision(c.after, decisions_[i]);
     if (c.content_changed && controller_.zoneOf(i) < zones.size()) {
       zone_changed[controller_.zoneOf(i)] = true;
     }
     if (changed && publishing_) {
-      const auto& rec = config_->pool_records[i];
+      const auto& rec = plan_->pool_records[i];
       std::string record = dns::nameToText(rec.owner) + (rec.type == 28 ? " AAAA" : " A");
       std::string from = describeDecision(decisions_[i]);
       std::string to = describeDecision(c.after);
@@ -345,10 +347,8 @@ void Monitor::publish() {
   std::vector<size_t> change_of_zone(zones.size(), std::string::npos);
   for (size_t z = 0; z < zones.size(); ++z) {
     if (!zone_changed[z]) continue;
-    const bool auto_serial = zones[z]->soa_dynamic >= 0;
-    bool pooled = false;
-    for (size_t i : records) pooled = pooled || controller_.zoneOf(i) == z;
-    if (!auto_serial && !pooled) continue;  // a full publish of a zone with nothing pooled
+    const bool auto_serial = zones[z]->serial_slot >= 0;
+    if (!auto_serial && !zone_rendered[z]) continue;  // a full publish, nothing pooled here
     ZoneChange zc;
     zc.origin = zones[z]->origin;
     zc.old_serial = zone_serials_[z];
@@ -366,7 +366,7 @@ void Monitor::publish() {
     if (!c.content_changed && !full) continue;
     const size_t z = controller_.zoneOf(c.record);
     if (z >= zones.size() || change_of_zone[z] == std::string::npos) continue;
-    const auto& rec = config_->pool_records[c.record];
+    const auto& rec = plan_->pool_records[c.record];
     changes.zones[change_of_zone[z]].rrsets.push_back(
         RrsetChange{rec.owner, rec.type, std::move(c.old_rrset), controller_.rendered(c.record)});
   }
@@ -453,7 +453,7 @@ void Monitor::onResult(size_t target, const health::Outcome& outcome) {
 
 bool Monitor::setOverride(const std::string& pool, const std::string& address, OverrideKind kind,
                           std::optional<std::chrono::seconds> duration, std::string* error) {
-  const config::PoolConfig* p = config_->findPool(pool);
+  const PoolSpec* p = plan_->findPool(pool);
   if (!p) {
     if (error) *error = "no pool '" + pool + "'";
     return false;
@@ -496,7 +496,7 @@ bool Monitor::clearOverride(const std::string& pool, const std::string& address,
 OverrideChangeResult Monitor::change(const OverrideChange& c) {
   OverrideChangeResult result;
   const size_t p = status_index_->poolIndex(c.pool);
-  const config::PoolConfig* pool = p < config_->pools.size() ? &config_->pools[p] : nullptr;
+  const PoolSpec* pool = p < plan_->pools.size() ? &plan_->pools[p] : nullptr;
   size_t e = pool ? pool->endpoints.size() : 0;
   if (pool) {
     for (size_t i = 0; i < pool->endpoints.size(); ++i) {

@@ -19,8 +19,8 @@ std::string addressToRdata(const std::string& address) {
   return {};
 }
 
-zone::DynamicRrset render(const config::PoolConfig& pool, const config::PoolRecordConfig& record,
-                          const std::vector<bool>& up, Decision* decision) {
+zone::RenderedRrset render(const PoolSpec& pool, const PooledRecordSpec& record,
+                           const std::vector<bool>& up, Decision* decision) {
   const bool want_v6 = record.type == kTypeAaaa;
   // The endpoints of the record's address family, best priority first, config order within.
   std::vector<size_t> family;
@@ -36,7 +36,7 @@ zone::DynamicRrset render(const config::PoolConfig& pool, const config::PoolReco
   auto isUp = [&](size_t i) { return i < up.size() && up[i]; };
   const unsigned primary = family.empty() ? 0 : pool.endpoints[family.front()].priority;
 
-  if (pool.policy == config::PoolPolicy::kPriority) {
+  if (pool.policy == PoolPolicy::kPriority) {
     for (size_t i : family) {
       if (!isUp(i)) continue;
       unsigned tier = pool.endpoints[i].priority;
@@ -56,12 +56,12 @@ zone::DynamicRrset render(const config::PoolConfig& pool, const config::PoolReco
     }
   }
 
-  zone::DynamicRrset out;
+  zone::RenderedRrset out;
   out.rrset.type = record.type;
   if (chosen.empty()) {
     d.kind = Decision::Kind::kAllDown;
     switch (record.when_all_down) {
-      case config::WhenAllDown::kServePrimary:
+      case WhenAllDown::kServePrimary:
         // Fail open: a health check that cannot reach anything is more often the checker's
         // problem than every endpoint's (Route 53 does the same).
         for (size_t i : family) {
@@ -69,17 +69,17 @@ zone::DynamicRrset render(const config::PoolConfig& pool, const config::PoolReco
         }
         d.tier = primary;
         break;
-      case config::WhenAllDown::kServeAll:
+      case WhenAllDown::kServeAll:
         chosen = family;
         break;
-      case config::WhenAllDown::kNoData:
-        out.mode = zone::DynamicRrset::Mode::kNoData;
+      case WhenAllDown::kNoData:
+        out.mode = zone::RenderedRrset::Mode::kNoData;
         break;
-      case config::WhenAllDown::kServFail:
-        out.mode = zone::DynamicRrset::Mode::kServFail;
+      case WhenAllDown::kServFail:
+        out.mode = zone::RenderedRrset::Mode::kServFail;
         break;
-      case config::WhenAllDown::kFallback: {
-        out.mode = zone::DynamicRrset::Mode::kAnswer;
+      case WhenAllDown::kFallback: {
+        out.mode = zone::RenderedRrset::Mode::kAnswer;
         out.add(record.fallback);
         char text[INET6_ADDRSTRLEN] = "";
         inet_ntop(record.fallback.size() == 16 ? AF_INET6 : AF_INET, record.fallback.data(), text,
@@ -91,7 +91,7 @@ zone::DynamicRrset render(const config::PoolConfig& pool, const config::PoolReco
   }
   if (chosen.size() > pool.max_answers) chosen.resize(pool.max_answers);
   for (size_t i : chosen) {
-    out.mode = zone::DynamicRrset::Mode::kAnswer;
+    out.mode = zone::RenderedRrset::Mode::kAnswer;
     out.add(addressToRdata(pool.endpoints[i].address));
     d.addresses.push_back(pool.endpoints[i].address);
   }

@@ -52,28 +52,27 @@ std::string describeDecision(const Decision& d) {
   return out;
 }
 
-StatusIndex::StatusIndex(std::shared_ptr<const config::Config> c,
-                         std::vector<health::ProbeTarget> t,
+StatusIndex::StatusIndex(std::shared_ptr<const Plan> c, std::vector<health::ProbeTarget> t,
                          const std::vector<std::vector<size_t>>& by_pool)
-    : config(std::move(c)), targets(std::move(t)) {
-  for (size_t p = 0; p < config->pools.size(); ++p) {
+    : plan(std::move(c)), targets(std::move(t)) {
+  for (size_t p = 0; p < plan->pools.size(); ++p) {
     pool_first.push_back(endpoint_target.size());
-    pool_by_name.emplace(config->pools[p].name, p);
+    pool_by_name.emplace(plan->pools[p].name, p);
     for (size_t target : by_pool[p]) endpoint_target.push_back(target);
   }
-  for (size_t i = 0; i < config->pool_records.size(); ++i) {
-    records_by_owner[dns::lowered(config->pool_records[i].owner)].push_back(i);
+  for (size_t i = 0; i < plan->pool_records.size(); ++i) {
+    records_by_owner[dns::lowered(plan->pool_records[i].owner)].push_back(i);
   }
 }
 
 size_t StatusIndex::poolIndex(std::string_view name) const {
   auto it = pool_by_name.find(std::string(name));
-  return it == pool_by_name.end() ? config->pools.size() : it->second;
+  return it == pool_by_name.end() ? plan->pools.size() : it->second;
 }
 
-const config::PoolConfig* StatusIndex::findPool(std::string_view name) const {
+const PoolSpec* StatusIndex::findPool(std::string_view name) const {
   size_t p = poolIndex(name);
-  return p < config->pools.size() ? &config->pools[p] : nullptr;
+  return p < plan->pools.size() ? &plan->pools[p] : nullptr;
 }
 
 size_t StatusSnapshot::upCount() const {
@@ -89,8 +88,8 @@ const Override* StatusSnapshot::findOverride(const std::string& pool,
 }
 
 EndpointStatus StatusSnapshot::endpoint(size_t p, size_t e) const {
-  const config::PoolConfig& pool = config().pools[p];
-  const config::EndpointConfig& ep = pool.endpoints[e];
+  const PoolSpec& pool = plan().pools[p];
+  const EndpointSpec& ep = pool.endpoints[e];
   const size_t number = index->pool_first[p] + e;
   EndpointStatus s;
   s.pool = pool.name;
@@ -121,14 +120,14 @@ EndpointStatus StatusSnapshot::endpoint(size_t p, size_t e) const {
 std::vector<EndpointStatus> StatusSnapshot::endpoints() const {
   std::vector<EndpointStatus> out;
   out.reserve(index->endpointCount());
-  for (size_t p = 0; p < config().pools.size(); ++p) {
-    for (size_t e = 0; e < config().pools[p].endpoints.size(); ++e) out.push_back(endpoint(p, e));
+  for (size_t p = 0; p < plan().pools.size(); ++p) {
+    for (size_t e = 0; e < plan().pools[p].endpoints.size(); ++e) out.push_back(endpoint(p, e));
   }
   return out;
 }
 
 RecordStatus StatusSnapshot::record(size_t i, bool with_why) const {
-  const auto& rec = config().pool_records[i];
+  const auto& rec = plan().pool_records[i];
   RecordStatus r;
   r.name = dns::nameToText(rec.owner);
   r.type = rec.type == 28 ? "AAAA" : "A";
@@ -143,8 +142,8 @@ RecordStatus StatusSnapshot::record(size_t i, bool with_why) const {
 
 std::vector<RecordStatus> StatusSnapshot::records(bool with_why) const {
   std::vector<RecordStatus> out;
-  out.reserve(config().pool_records.size());
-  for (size_t i = 0; i < config().pool_records.size(); ++i) out.push_back(record(i, with_why));
+  out.reserve(plan().pool_records.size());
+  for (size_t i = 0; i < plan().pool_records.size(); ++i) out.push_back(record(i, with_why));
   return out;
 }
 
@@ -153,7 +152,7 @@ std::optional<size_t> StatusSnapshot::findRecord(const std::string& lowered_owne
   auto it = index->records_by_owner.find(lowered_owner);
   if (it == index->records_by_owner.end()) return std::nullopt;
   for (size_t i : it->second) {
-    if (config().pool_records[i].type == type) return i;
+    if (plan().pool_records[i].type == type) return i;
   }
   return std::nullopt;
 }
@@ -161,7 +160,7 @@ std::optional<size_t> StatusSnapshot::findRecord(const std::string& lowered_owne
 std::vector<OrphanedOverride> StatusSnapshot::orphanedOverrides() const {
   std::vector<OrphanedOverride> out;
   for (const auto& [key, o] : overrides) {
-    const config::PoolConfig* pool = index->findPool(key.first);
+    const PoolSpec* pool = index->findPool(key.first);
     bool found = false;
     if (pool) {
       for (const auto& e : pool->endpoints) found = found || e.address == key.second;
@@ -174,8 +173,8 @@ std::vector<OrphanedOverride> StatusSnapshot::orphanedOverrides() const {
 // "primary tier down since 12:01:07 UTC: 192.0.2.10 HTTP 503 x3; serving priority 2 with
 // failover_ttl 30". Reads the record's own pool only.
 std::string StatusSnapshot::explain(const RecordStatus& r, size_t p) const {
-  if (p >= config().pools.size()) return "";
-  const config::PoolConfig& pool = config().pools[p];
+  if (p >= plan().pools.size()) return "";
+  const PoolSpec& pool = plan().pools[p];
   const bool v6 = r.type == "AAAA";
   unsigned primary = 0;
   for (const auto& e : pool.endpoints) {
@@ -185,7 +184,7 @@ std::string StatusSnapshot::explain(const RecordStatus& r, size_t p) const {
   std::optional<SystemTime> earliest;
   for (size_t e = 0; e < pool.endpoints.size(); ++e) {
     const size_t number = index->pool_first[p] + e;
-    const config::EndpointConfig& ep = pool.endpoints[e];
+    const EndpointSpec& ep = pool.endpoints[e];
     if (isV6(ep.address) != v6 || serving[number]) continue;
     const Override* o = findOverride(pool.name, ep.address);
     const size_t target = index->endpoint_target[number];
@@ -219,7 +218,7 @@ std::string StatusSnapshot::explain(const RecordStatus& r, size_t p) const {
       out += std::to_string(r.decision.ttl);
       return out;
     case Decision::Kind::kFailover:
-      if (pool.policy == config::PoolPolicy::kAll) {
+      if (pool.policy == PoolPolicy::kAll) {
         out = "not every endpoint is healthy";
         out += since;
         out += ": ";

@@ -47,11 +47,19 @@ constexpr uint32_t kNone = UINT32_MAX;
 //   3. empty non-terminals are added between each owner and the apex;
 //   4. nodes are visited parents first to find delegation cuts and wildcards;
 //   5. the per-name checks (CNAME, DS, occlusion) run; then the arenas are filled.
+// The rendered slots handed out so far, over all zones of one compile: one per pooled RRset and
+// one per `serial: auto` SOA, numbered in the order they are met.
+struct SlotAllocator {
+  int32_t next = 0;
+  std::vector<ZoneSet::PooledSlot> pooled;  // indexed by PooledId
+  uint32_t zone = 0;                        // index of the zone being built
+};
+
 class ZoneBuilder {
  public:
   ZoneBuilder(const ZoneSource& src, Zone& zone, std::vector<Diagnostic>& errors,
-              std::vector<Diagnostic>& warnings, int32_t& max_dynamic)
-      : src_(src), zone_(zone), errors_(errors), warnings_(warnings), max_dynamic_(max_dynamic) {}
+              std::vector<Diagnostic>& warnings, SlotAllocator& slots)
+      : src_(src), zone_(zone), errors_(errors), warnings_(warnings), slots_(slots) {}
 
   void build() {
     zone_.origin = src_.origin;
@@ -101,7 +109,7 @@ class ZoneBuilder {
   struct RrsetBuild {
     uint16_t type = 0;
     uint32_t ttl = 0;
-    int32_t dynamic = -1;
+    std::optional<PooledId> pooled;
     uint32_t first = 0;     // record index
     uint32_t rdata_at = 0;  // into kept_: the record indexes whose RDATA is served
     uint32_t count = 0;
@@ -232,13 +240,12 @@ class ZoneBuilder {
     RrsetBuild set;
     set.type = head.type;
     set.ttl = head.ttl;
-    set.dynamic = head.dynamic;
+    set.pooled = head.pooled;
     set.first = *first;
     set.rdata_at = static_cast<uint32_t>(kept_.size());
-    if (head.dynamic >= 0) max_dynamic_ = std::max(max_dynamic_, head.dynamic);
     for (auto it = first; it != last; ++it) {
       const Record& r = record(*it);
-      if (it != first && (r.dynamic >= 0 || head.dynamic >= 0)) {
+      if (it != first && (r.pooled || head.pooled)) {
         // A pooled RRset is owned by its pool as a whole; static records cannot join it.
         // Appended in steps: GCC 12 at -O3 reports a false -Wrestrict for "x" + std::string&&.
         std::string why = "'";
@@ -252,7 +259,7 @@ class ZoneBuilder {
         errors_.push_back(at(r, why));
         continue;
       }
-      if (head.dynamic >= 0) continue;  // the content comes from the pool
+      if (head.pooled) continue;  // the content comes from the pool
       if (r.ttl != head.ttl) {
         // RFC 2181 §5.2: all RRs of an RRset share one TTL.
         errors_.push_back(at(r, "TTL " + std::to_string(r.ttl) + " differs from TTL " +
@@ -269,7 +276,7 @@ class ZoneBuilder {
       ++set.count;
       rdata_bytes_ += 2 + r.rdata.size();
     }
-    record_count_ += set.dynamic >= 0 ? 1 : set.count;
+    record_count_ += set.pooled ? 1 : set.count;
     rrsets_.push_back(set);
   }
 
@@ -436,7 +443,12 @@ class ZoneBuilder {
       Rrset& out = zone_.rrsets_[s];
       out.type = b.type;
       out.ttl = b.ttl;
-      out.dynamic = b.dynamic;
+      if (b.pooled) {
+        out.slot = slots_.next++;
+        const size_t id = static_cast<size_t>(*b.pooled);
+        if (slots_.pooled.size() <= id) slots_.pooled.resize(id + 1);
+        slots_.pooled[id] = ZoneSet::PooledSlot{out.slot, slots_.zone};
+      }
       const uint8_t* begin = rdata_out;
       for (uint32_t k = b.rdata_at; k < b.rdata_at + b.count; ++k) {
         const std::string& rdata = record(kept_[k]).rdata;
@@ -466,10 +478,10 @@ class ZoneBuilder {
 
     zone_.soa = zone_.apex->find(rrtype::kSoa);
     if (src_.serial_auto) {
-      // The SOA becomes a dynamic RRset (after every pooled one) whose serial each publish sets;
-      // its static content stays in the zone as the template.
-      zone_.soa_dynamic = ++max_dynamic_;
-      const_cast<Rrset*>(zone_.soa)->dynamic = zone_.soa_dynamic;
+      // The SOA gets a rendered slot whose serial each publish sets; its static content stays in
+      // the zone as the template.
+      zone_.serial_slot = slots_.next++;
+      const_cast<Rrset*>(zone_.soa)->slot = zone_.serial_slot;
     }
     std::string_view soa_rdata = zone_.soa->rdatas.front();
     uint32_t minimum =
@@ -481,7 +493,7 @@ class ZoneBuilder {
   Zone& zone_;
   std::vector<Diagnostic>& errors_;
   std::vector<Diagnostic>& warnings_;
-  int32_t& max_dynamic_;
+  SlotAllocator& slots_;
   std::string zone_text_;
 
   std::string keys_;                // lowercased owner names, one per owner node
@@ -502,11 +514,7 @@ std::shared_ptr<const Snapshot> compile(const std::vector<ZoneSource>& zones,
   std::vector<Diagnostic> errors;
   std::vector<Diagnostic> local_warnings;
   auto zone_set = std::make_shared<ZoneSet>();
-  // Pooled records carry indexes from the loader; auto-serial SOAs are numbered after them.
-  int32_t max_dynamic = -1;
-  for (const ZoneSource& src : zones) {
-    for (const Record& r : src.records) max_dynamic = std::max(max_dynamic, r.dynamic);
-  }
+  SlotAllocator slots;
   std::map<std::string, const ZoneSource*> seen;
   for (const ZoneSource& src : zones) {
     auto [it, inserted] = seen.emplace(src.origin, &src);
@@ -521,7 +529,8 @@ std::shared_ptr<const Snapshot> compile(const std::vector<ZoneSource>& zones,
     }
     auto zone = std::make_unique<Zone>();
     size_t before = errors.size();
-    ZoneBuilder(src, *zone, errors, local_warnings, max_dynamic).build();
+    slots.zone = static_cast<uint32_t>(zone_set->zones.size());
+    ZoneBuilder(src, *zone, errors, local_warnings, slots).build();
     if (errors.size() != before) continue;
     zone_set->by_origin.emplace(zone->origin, zone.get());
     zone_set->zones.push_back(std::move(zone));
@@ -529,15 +538,17 @@ std::shared_ptr<const Snapshot> compile(const std::vector<ZoneSource>& zones,
   if (!errors.empty()) throw ConfigError(reportable(std::move(errors), "errors"));
   if (warnings) *warnings = reportable(std::move(local_warnings), "warnings");
   auto snapshot = std::make_shared<Snapshot>();
-  snapshot->zone_set = std::move(zone_set);
   snapshot->options = options;
   // Pooled RRsets start empty; the failover controller fills them before anything is served.
   // Auto-serial SOAs start as written, so a Snapshot without a controller still serves them.
-  snapshot->dynamic.resize(static_cast<size_t>(max_dynamic + 1));
+  zone_set->pooled = std::move(slots.pooled);
+  zone_set->slot_count = static_cast<size_t>(slots.next);
+  snapshot->zone_set = std::move(zone_set);
+  snapshot->rendered.resize(snapshot->zone_set->slot_count);
   for (const auto& z : snapshot->zone_set->zones) {
-    if (z->soa_dynamic < 0) continue;
-    auto& entry = snapshot->dynamic[static_cast<size_t>(z->soa_dynamic)];
-    entry.mode = DynamicRrset::Mode::kAnswer;
+    if (z->serial_slot < 0) continue;
+    auto& entry = snapshot->rendered[static_cast<size_t>(z->serial_slot)];
+    entry.mode = RenderedRrset::Mode::kAnswer;
     entry.assign(*z->soa);
   }
   return snapshot;

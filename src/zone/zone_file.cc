@@ -751,8 +751,8 @@ class Reader {
     // Aggregate-initialized and moved in: emplace_back() would zero the Record before we fill it
     // (and clang 14, which builds the fuzzers, has no parenthesized aggregate initialization).
     records->push_back(Record{std::string(reinterpret_cast<const char*>(owner_), owner_len_), type,
-                              ttl, generic ? std::move(*generic) : std::string(rdata_), -1,
-                              SourceLocation{path_, entry_line_, 0}, std::string()});
+                              ttl, generic ? std::move(*generic) : std::string(rdata_),
+                              std::nullopt, SourceLocation{path_, entry_line_, 0}, std::string()});
   }
 
   // ---- RDATA of the common types, into rdata_. False: not one of them, ask parseRdata().

@@ -1,5 +1,5 @@
 // The snapshot the answer-path fuzzers query: answer_fixture.yaml, compiled once per process,
-// with the pooled records' dynamic answers filled in by hand (one answering, one SERVFAIL, one
+// with the pooled records' rendered slots filled in by hand (one answering, one SERVFAIL, one
 // NODATA) as the failover controller would publish them.
 #pragma once
 
@@ -27,22 +27,23 @@ inline std::shared_ptr<const zone::Snapshot> loadFixture() {
     zone::ServingOptions options = config::servingOptions(cfg.server);
     auto compiled = zone::compile(cfg.zones, options);
     auto snapshot = std::make_shared<zone::Snapshot>(*compiled);
-    snapshot->dynamic.resize(cfg.pool_records.size());
     for (size_t i = 0; i < cfg.pool_records.size(); ++i) {
-      zone::DynamicRrset& d = snapshot->dynamic[i];
+      // The slot zone::compile gave pooled record i (failover::BindingTable reads it the same).
+      const int32_t slot = snapshot->zone_set->pooled.at(i).slot;
+      zone::RenderedRrset& d = snapshot->rendered.at(static_cast<size_t>(slot));
       d.rrset.type = cfg.pool_records[i].type;
       d.rrset.ttl = cfg.pool_records[i].ttl;
       switch (i % 3) {
         case 0:
-          d.mode = zone::DynamicRrset::Mode::kAnswer;
+          d.mode = zone::RenderedRrset::Mode::kAnswer;
           d.add(d.rrset.type == 1 ? std::string("\xc0\x00\x02\x0a", 4)
                                   : std::string(15, '\x20') + '\x10');
           break;
         case 1:
-          d.mode = zone::DynamicRrset::Mode::kServFail;
+          d.mode = zone::RenderedRrset::Mode::kServFail;
           break;
         default:
-          d.mode = zone::DynamicRrset::Mode::kNoData;
+          d.mode = zone::RenderedRrset::Mode::kNoData;
           break;
       }
     }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "understudy/common/diagnostic.h"
+#include "understudy/failover/plan.h"
 #include "understudy/health/check.h"
 #include "understudy/zone/record.h"
 #include "understudy/zone/snapshot.h"
@@ -101,72 +102,24 @@ struct WebhookConfig {
   std::string key;
 };
 
-// One address of a pool (`pools.<name>.endpoints[i]`).
-struct EndpointConfig {
-  std::string address;        // what is answered; numeric IPv4 or IPv6, normalised
-  std::string probe_address;  // what is probed; = address unless configured
-  unsigned priority = 1;      // 1 = primary tier
-  std::string check;          // check name (the endpoint's own or the pool default); empty =
-                              // `check: none`, never probed and always healthy (like a Route 53
-                              // secondary without a health check)
-  SourceLocation where;
-  std::string key;
+// The failover part of the configuration is failover's own Plan (understudy/failover/plan.h);
+// these names are what the loader and its tests call its parts.
+using EndpointConfig = failover::EndpointSpec;
+using PoolConfig = failover::PoolSpec;
+using PoolRecordConfig = failover::PooledRecordSpec;
+using failover::PoolPolicy;
+using failover::WhenAllDown;
 
-  bool isV6() const { return address.find(':') != std::string::npos; }
-};
-
-enum class PoolPolicy : uint8_t {
-  kPriority,  // the healthy endpoints of the best tier
-  kAll,       // every healthy endpoint, up to max_answers
-};
-
-struct PoolConfig {
-  std::string name;
-  PoolPolicy policy = PoolPolicy::kPriority;
-  unsigned max_answers = 8;
-  std::vector<EndpointConfig> endpoints;
-  SourceLocation where;
-  std::string key;
-};
-
-// What a pooled record answers when no endpoint of its family is healthy.
-enum class WhenAllDown : uint8_t {
-  kServePrimary,  // fail open with the primary tier (default, like Route 53)
-  kServeAll,      // fail open with every endpoint
-  kNoData,        // NOERROR, empty answer
-  kServFail,      // SERVFAIL
-  kFallback,      // a fixed address (`fallback:`)
-};
-
-// A record that takes its RDATA from a pool: `{name: app, type: A, pool: app, ttl: 300, ...}`.
-struct PoolRecordConfig {
-  std::string zone;   // origin, wire lowercased
-  std::string owner;  // wire
-  uint16_t type = 1;  // A or AAAA
-  std::string pool;
-  uint32_t ttl = 300;          // served while the answer is the primary tier
-  uint32_t failover_ttl = 30;  // served while failed over or failing open
-  WhenAllDown when_all_down = WhenAllDown::kServePrimary;
-  std::string fallback;  // wire RDATA of the fallback address, with kFallback
-  int32_t dynamic = -1;  // index of its RRset in Snapshot::dynamic
-  SourceLocation where;
-  std::string key;
-};
-
-struct Config {
+// The whole configuration. It extends failover::Plan (checks, pools, pool_records), so the
+// Monitor is handed the plan of a loaded Config without a copy.
+struct Config : failover::Plan {
   std::string path;  // the main file ("<demo>" for the embedded demo)
   ServerConfig server;
   LogConfig log;
   ControlConfig control;
   std::vector<WebhookConfig> notify;
   std::vector<zone::ZoneSource> zones;
-  std::vector<health::CheckSpec> checks;
-  std::vector<PoolConfig> pools;
-  std::vector<PoolRecordConfig> pool_records;  // index = PoolRecordConfig::dynamic
   std::vector<Diagnostic> warnings;
-
-  const health::CheckSpec* findCheck(std::string_view name) const;
-  const PoolConfig* findPool(std::string_view name) const;
 };
 
 // What `understudy ctl` needs from a configuration: where the control endpoint listens and the

@@ -15,8 +15,8 @@ namespace understudy::failover {
 struct RrsetChange {
   std::string owner;  // wire
   uint16_t type = 0;
-  zone::DynamicRrset removed;  // as it was served (mode kNoData with no records: nothing)
-  zone::DynamicRrset added;    // as it is served from this publish on
+  zone::RenderedRrset removed;  // as it was served (mode kNoData with no records: nothing)
+  zone::RenderedRrset added;    // as it is served from this publish on
 };
 
 struct ZoneChange {

@@ -1,13 +1,14 @@
-// Maps probe targets to pool endpoints and renders the dynamic table of a Snapshot from their
+// Maps probe targets to pool endpoints and renders the rendered slots of a Snapshot from their
 // health. Publishing a new answer = a new Snapshot sharing the immutable zones (zone::ZoneSet)
-// with a freshly rendered, small dynamic table: cost independent of zone size.
+// with a small table of rendered slots: cost independent of zone size.
 #pragma once
 
 #include <memory>
 #include <vector>
 
-#include "understudy/config/config.h"
+#include "understudy/failover/bindings.h"
 #include "understudy/failover/overrides.h"
+#include "understudy/failover/plan.h"
 #include "understudy/failover/policy.h"
 #include "understudy/health/check.h"
 #include "understudy/zone/snapshot.h"
@@ -24,8 +25,7 @@ class Controller {
   // targetOf() for an endpoint with `check: none`.
   static constexpr size_t kUnchecked = ~size_t{0};
 
-  Controller(std::shared_ptr<const config::Config> config,
-             std::shared_ptr<const zone::Snapshot> base,
+  Controller(std::shared_ptr<const Plan> plan, std::shared_ptr<const zone::Snapshot> base,
              std::shared_ptr<const OverrideStore> overrides = nullptr);
 
   // Unique (check, probe address) pairs: endpoints sharing both share one probe stream.
@@ -44,13 +44,13 @@ class Controller {
 
   // Incremental rendering (issue 13): the controller keeps the table it last rendered.
   struct Rerendered {
-    size_t record;  // index into config.pool_records
+    size_t record;  // index into plan.pool_records
     Decision before;
     Decision after;
-    zone::DynamicRrset old_rrset;  // the content served until now
-    bool content_changed = false;  // false: same RRset (the decision's wording may still differ)
+    zone::RenderedRrset old_rrset;  // the content served until now
+    bool content_changed = false;   // false: same RRset (the decision's wording may still differ)
   };
-  // Re-renders `records` (indices into pool_records) from the current health into the kept
+  // Re-renders `records` (indices into plan.pool_records) from the current health into the kept
   // table and says what each one was and is. Counts every record rendered (renderedRecords()).
   std::vector<Rerendered> rerender(const std::vector<size_t>& records);
   // Writes `serial` into the kept SOA of zone `zone` (index in the snapshot's zones) when it has
@@ -58,37 +58,36 @@ class Controller {
   bool stampSerial(size_t zone, uint32_t serial);
   // A Snapshot serving the kept table.
   std::shared_ptr<const zone::Snapshot> snapshot() const;
-  const zone::DynamicRrset& rendered(size_t record) const;
+  const zone::RenderedRrset& rendered(size_t record) const;
 
   // Which pooled records depend on a target, or on a pool; which zone a record is in.
-  const std::vector<size_t>& recordsOfPool(size_t pool) const { return pool_records_[pool]; }
+  const std::vector<size_t>& recordsOfPool(size_t pool) const {
+    return bindings_.recordsOfPool(pool);
+  }
   std::vector<size_t> recordsUsing(size_t target) const;
-  size_t zoneOf(size_t record) const { return record_zone_[record]; }
-  size_t poolOf(size_t record) const { return record_pool_[record]; }
+  const BindingTable& bindings() const { return bindings_; }
+  size_t zoneOf(size_t record) const { return bindings_[record].zone; }
+  size_t poolOf(size_t record) const { return bindings_[record].pool; }
   uint64_t renderedRecords() const { return rendered_records_; }
   const std::shared_ptr<const zone::Snapshot>& base() const { return base_; }
 
-  const config::Config& config() const { return *config_; }
+  const Plan& plan() const { return *plan_; }
 
  private:
-  std::shared_ptr<const config::Config> config_;
+  std::shared_ptr<const Plan> plan_;
   std::shared_ptr<const zone::Snapshot> base_;
   std::shared_ptr<const OverrideStore> overrides_;
   std::vector<health::ProbeTarget> targets_;
   std::vector<std::vector<EndpointRef>> users_;
   std::vector<std::vector<size_t>> endpoint_target_;
   std::vector<bool> up_;
-  // Pool index of each pooled record (pools.size() when the pool is missing), the records of
-  // each pool, and the zone of each record (its index in base_->zones(), or npos).
-  std::vector<size_t> record_pool_;
-  std::vector<std::vector<size_t>> pool_records_;
-  std::vector<size_t> record_zone_;
-  std::vector<zone::DynamicRrset> table_;  // what rerender() keeps
+  BindingTable bindings_;
+  std::vector<zone::RenderedRrset> table_;  // what rerender() keeps
   std::vector<Decision> table_decisions_;
   uint64_t rendered_records_ = 0;
 };
 
 // Same type, TTL, mode and records: what a resolver would see is the same.
-bool sameContent(const zone::DynamicRrset& a, const zone::DynamicRrset& b);
+bool sameContent(const zone::RenderedRrset& a, const zone::RenderedRrset& b);
 
 }  // namespace understudy::failover

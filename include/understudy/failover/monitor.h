@@ -16,6 +16,7 @@
 #include "understudy/failover/controller.h"
 #include "understudy/failover/events.h"
 #include "understudy/failover/overrides.h"
+#include "understudy/failover/plan.h"
 #include "understudy/failover/status.h"
 #include "understudy/health/scheduler.h"
 #include "understudy/health/tracker.h"
@@ -48,10 +49,9 @@ struct OverrideChangeResult {
 
 class Monitor {
  public:
-  Monitor(health::TimerService& timers, health::Prober& prober,
-          std::shared_ptr<const config::Config> config, std::shared_ptr<const zone::Snapshot> base,
-          zone::SnapshotHolder& holder, uint64_t seed = 0,
-          std::shared_ptr<OverrideStore> overrides = nullptr);
+  Monitor(health::TimerService& timers, health::Prober& prober, std::shared_ptr<const Plan> plan,
+          std::shared_ptr<const zone::Snapshot> base, zone::SnapshotHolder& holder,
+          uint64_t seed = 0, std::shared_ptr<OverrideStore> overrides = nullptr);
   ~Monitor();
 
   // Starts the start-up round of probes. Nothing is published until publish() is called (the
@@ -85,7 +85,7 @@ class Monitor {
   std::vector<OrphanedOverride> orphanedOverrides() const;
 
   const Controller& controller() const { return controller_; }
-  const config::Config& config() const { return *config_; }
+  const Plan& plan() const { return *plan_; }
   const health::Tracker& tracker(size_t target) const { return trackers_[target]; }
   size_t upCount() const;
   uint64_t transitions() const { return transitions_; }
@@ -137,7 +137,7 @@ class Monitor {
   }
 
   health::TimerService& timers_;
-  std::shared_ptr<const config::Config> config_;
+  std::shared_ptr<const Plan> plan_;
   zone::SnapshotHolder& holder_;
   std::shared_ptr<OverrideStore> overrides_;
   Controller controller_;

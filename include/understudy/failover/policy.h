@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "understudy/config/config.h"
+#include "understudy/failover/plan.h"
 #include "understudy/zone/snapshot.h"
 
 namespace understudy::failover {
@@ -24,8 +24,8 @@ struct Decision {
 };
 
 // `up[i]` is the health of `pool.endpoints[i]`.
-zone::DynamicRrset render(const config::PoolConfig& pool, const config::PoolRecordConfig& record,
-                          const std::vector<bool>& up, Decision* decision = nullptr);
+zone::RenderedRrset render(const PoolSpec& pool, const PooledRecordSpec& record,
+                           const std::vector<bool>& up, Decision* decision = nullptr);
 
 // "192.0.2.1" -> 4 octets, "2001:db8::1" -> 16 octets; empty on error.
 std::string addressToRdata(const std::string& address);

@@ -18,8 +18,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "understudy/config/config.h"
 #include "understudy/failover/overrides.h"
+#include "understudy/failover/plan.h"
 #include "understudy/failover/policy.h"
 #include "understudy/health/check.h"
 #include "understudy/health/tracker.h"
@@ -82,21 +82,20 @@ std::string describeDecision(const Decision& d);
 // What never changes while one configuration runs: built once per Monitor, shared by all of its
 // status snapshots.
 struct StatusIndex {
-  StatusIndex(std::shared_ptr<const config::Config> config,
-              std::vector<health::ProbeTarget> targets,
+  StatusIndex(std::shared_ptr<const Plan> plan, std::vector<health::ProbeTarget> targets,
               const std::vector<std::vector<size_t>>& endpoint_target);
 
-  std::shared_ptr<const config::Config> config;
+  std::shared_ptr<const Plan> plan;
   std::vector<health::ProbeTarget> targets;
   // Endpoints are numbered pool by pool: pool p's endpoint e is pool_first[p] + e.
   std::vector<size_t> pool_first;
   std::vector<size_t> endpoint_target;  // by endpoint number; kUncheckedTarget for `check: none`
   std::unordered_map<std::string, size_t> pool_by_name;
-  // Lowercased wire owner name -> indices into config->pool_records.
+  // Lowercased wire owner name -> indices into plan->pool_records.
   std::unordered_map<std::string, std::vector<size_t>> records_by_owner;
 
   size_t endpointCount() const { return endpoint_target.size(); }
-  const config::PoolConfig* findPool(std::string_view name) const;
+  const PoolSpec* findPool(std::string_view name) const;
   size_t poolIndex(std::string_view name) const;  // pools.size() when there is none
 };
 
@@ -121,7 +120,7 @@ class StatusSnapshot {
   uint64_t not_run = 0;      // probes not run here (OutcomeKind::kNotRun)
   SystemTime taken{};        // when the health thread copied it
 
-  const config::Config& config() const { return *index->config; }
+  const Plan& plan() const { return *index->plan; }
   size_t upCount() const;
 
   EndpointStatus endpoint(size_t pool, size_t endpoint) const;

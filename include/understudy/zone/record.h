@@ -12,14 +12,19 @@
 
 namespace understudy::zone {
 
+// Names a pooled record: its index in the caller's list of them (failover::Plan::pool_records).
+// The zone module does not know what a pool is; it only keeps one rendered slot per pooled
+// RRset, and compile() says which slot each PooledId got (ZoneSet::pooled).
+enum class PooledId : uint32_t {};
+
 struct Record {
   std::string owner;  // wire format, case as written
   uint16_t type = 0;
   uint32_t ttl = 0;
   std::string rdata;  // wire format, uncompressed
-  // >= 0: the RRset's content is not static but the answer the failover controller currently
-  // publishes under this index (a pooled record); rdata and ttl are then unused.
-  int32_t dynamic = -1;
+  // Set: the RRset's content is not static but what failover currently renders for this pooled
+  // record; rdata is then unused.
+  std::optional<PooledId> pooled;
   SourceLocation where;
   std::string key;  // config key path, e.g. "zones[0].records[2]"; empty for zone-file records
 };

@@ -76,12 +76,13 @@ void appendPacked(std::string& packed, std::string_view rdata);
 struct Rrset {
   uint16_t type = 0;
   uint32_t ttl = 0;
-  RdataList rdatas;      // points into the zone's arena, or into a DynamicRrset
-  int32_t dynamic = -1;  // >= 0: look the content up in Snapshot::dynamic
+  RdataList rdatas;   // points into the zone's arena, or into a RenderedRrset
+  int32_t slot = -1;  // -1: static; else its content is rendered per publish: Snapshot::rendered
 };
 
-// The current content of a pooled RRset, as decided by the failover controller. Owns its RDATA.
-struct DynamicRrset {
+// The content of a rendered slot: a pooled RRset as the failover controller decided it, or the SOA
+// of a `serial: auto` zone with the serial of the last publish. Owns its RDATA.
+struct RenderedRrset {
   enum class Mode : uint8_t {
     kAnswer,    // serve `rrset`
     kNoData,    // behave as if the RRset did not exist (NODATA)
@@ -90,15 +91,15 @@ struct DynamicRrset {
   Mode mode = Mode::kNoData;
   Rrset rrset;  // type and ttl are set directly; rdatas through add() and assign()
 
-  DynamicRrset() = default;
-  DynamicRrset(const DynamicRrset& o) : mode(o.mode), rrset(o.rrset), packed_(o.packed_) {
+  RenderedRrset() = default;
+  RenderedRrset(const RenderedRrset& o) : mode(o.mode), rrset(o.rrset), packed_(o.packed_) {
     repoint();
   }
-  DynamicRrset(DynamicRrset&& o) noexcept
+  RenderedRrset(RenderedRrset&& o) noexcept
       : mode(o.mode), rrset(o.rrset), packed_(std::move(o.packed_)) {
     repoint();
   }
-  DynamicRrset& operator=(const DynamicRrset& o) {
+  RenderedRrset& operator=(const RenderedRrset& o) {
     if (this != &o) {
       mode = o.mode;
       rrset = o.rrset;
@@ -107,7 +108,7 @@ struct DynamicRrset {
     }
     return *this;
   }
-  DynamicRrset& operator=(DynamicRrset&& o) noexcept {
+  RenderedRrset& operator=(RenderedRrset&& o) noexcept {
     mode = o.mode;
     rrset = o.rrset;
     packed_ = std::move(o.packed_);
@@ -120,12 +121,12 @@ struct DynamicRrset {
     rrset.rdatas = RdataList(nullptr, 0, static_cast<uint32_t>(rrset.rdatas.size() + 1));
     repoint();
   }
-  // A copy of `from` (type, TTL and RDATA), static (dynamic = -1).
+  // A copy of `from` (type, TTL and RDATA), static (slot = -1).
   void assign(const Rrset& from) {
     packed_.assign(reinterpret_cast<const char*>(from.rdatas.data()), from.rdatas.bytes());
     rrset.type = from.type;
     rrset.ttl = from.ttl;
-    rrset.dynamic = -1;
+    rrset.slot = -1;
     rrset.rdatas = RdataList(nullptr, 0, static_cast<uint32_t>(from.rdatas.size()));
     repoint();
   }
@@ -192,7 +193,7 @@ class Zone {
   const Node* apex = nullptr;
   const Rrset* soa = nullptr;
   uint32_t negative_ttl = 0;  // RFC 2308 §3: min(SOA TTL, SOA MINIMUM)
-  int32_t soa_dynamic = -1;   // >= 0 with `serial: auto`: the SOA is rendered per publish
+  int32_t serial_slot = -1;   // >= 0 with `serial: auto`: the SOA's rendered slot
   size_t record_count = 0;
 
   Zone() = default;
@@ -230,7 +231,7 @@ struct ServingOptions {
 };
 
 // Every zone, immutable and shared between snapshots: a health change publishes a new Snapshot
-// that points at the same ZoneSet with a new (small) dynamic table.
+// that points at the same ZoneSet with a new (small) table of rendered slots.
 struct ZoneSet {
   std::vector<std::unique_ptr<Zone>> zones;
   struct OriginHash {
@@ -238,6 +239,14 @@ struct ZoneSet {
     size_t operator()(std::string_view s) const noexcept { return hashName(s); }
   };
   std::unordered_map<std::string, const Zone*, OriginHash, std::equal_to<>> by_origin;
+  // Where each pooled record (indexed by zone::PooledId) was placed: its rendered slot and its
+  // zone (an index in `zones`). slot -1: no record of the sources named that PooledId.
+  struct PooledSlot {
+    int32_t slot = -1;
+    uint32_t zone = 0;
+  };
+  std::vector<PooledSlot> pooled;
+  size_t slot_count = 0;  // rendered slots: one per pooled RRset and per `serial: auto` zone
 
   // The zone with the longest origin that contains `lowered_name`, or nullptr.
   const Zone* findZone(std::string_view lowered_name) const noexcept;
@@ -246,7 +255,7 @@ struct ZoneSet {
 
 struct Snapshot {
   std::shared_ptr<const ZoneSet> zone_set;
-  std::vector<DynamicRrset> dynamic;  // indexed by Rrset::dynamic
+  std::vector<RenderedRrset> rendered;  // indexed by Rrset::slot
   ServingOptions options;
 
   const std::vector<std::unique_ptr<Zone>>& zones() const noexcept { return zone_set->zones; }
@@ -261,18 +270,18 @@ struct Snapshot {
     return r ? r : zone.soa;
   }
 
-  // The content to serve for `rrset`: itself when static, else its dynamic entry; nullptr when
+  // The content to serve for `rrset`: itself when static, else its rendered slot; nullptr when
   // the pooled RRset is currently empty (NODATA). `servfail` is set for kServFail.
   // `negative_ttl_cap` receives the pooled record's TTL when it is empty by rule (nodata), so
   // resolvers do not cache the empty answer longer than they would cache a failover answer.
   const Rrset* resolve(const Rrset* rrset, bool* servfail = nullptr,
                        uint32_t* negative_ttl_cap = nullptr) const noexcept {
-    if (!rrset || rrset->dynamic < 0) return rrset;
-    if (static_cast<size_t>(rrset->dynamic) >= dynamic.size()) return nullptr;
-    const DynamicRrset& d = dynamic[rrset->dynamic];
-    if (d.mode == DynamicRrset::Mode::kAnswer && !d.rrset.rdatas.empty()) return &d.rrset;
-    if (d.mode == DynamicRrset::Mode::kServFail && servfail) *servfail = true;
-    if (d.mode == DynamicRrset::Mode::kNoData && negative_ttl_cap) *negative_ttl_cap = d.rrset.ttl;
+    if (!rrset || rrset->slot < 0) return rrset;
+    if (static_cast<size_t>(rrset->slot) >= rendered.size()) return nullptr;
+    const RenderedRrset& d = rendered[rrset->slot];
+    if (d.mode == RenderedRrset::Mode::kAnswer && !d.rrset.rdatas.empty()) return &d.rrset;
+    if (d.mode == RenderedRrset::Mode::kServFail && servfail) *servfail = true;
+    if (d.mode == RenderedRrset::Mode::kNoData && negative_ttl_cap) *negative_ttl_cap = d.rrset.ttl;
     return nullptr;
   }
 };

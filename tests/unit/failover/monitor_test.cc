@@ -1,6 +1,7 @@
 // Config -> compile -> Monitor -> SnapshotHolder -> query::answer, with the clock and the probes
 // driven by hand: a transition is published synchronously with the deciding result.
 #include "understudy/failover/monitor.h"
+#include "understudy/config/config.h"
 
 #include <gtest/gtest.h>
 

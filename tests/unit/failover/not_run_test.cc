@@ -8,6 +8,7 @@
 
 #include "../support/descriptors_exhausted.h"
 #include "health/asio_prober.h"
+#include "understudy/config/config.h"
 #include "understudy/failover/monitor.h"
 #include "understudy/health/asio_timer_service.h"
 #include "understudy/zone/compile.h"

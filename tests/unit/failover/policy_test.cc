@@ -9,20 +9,16 @@
 namespace understudy::failover {
 namespace {
 
-using config::PoolConfig;
-using config::PoolPolicy;
-using config::PoolRecordConfig;
-using config::WhenAllDown;
-using Mode = zone::DynamicRrset::Mode;
+using Mode = zone::RenderedRrset::Mode;
 
-PoolConfig pool(PoolPolicy policy, std::vector<std::pair<std::string, unsigned>> endpoints,
-                unsigned max_answers = 8) {
-  PoolConfig p;
+PoolSpec pool(PoolPolicy policy, std::vector<std::pair<std::string, unsigned>> endpoints,
+              unsigned max_answers = 8) {
+  PoolSpec p;
   p.name = "app";
   p.policy = policy;
   p.max_answers = max_answers;
   for (auto& [address, priority] : endpoints) {
-    config::EndpointConfig e;
+    EndpointSpec e;
     e.address = address;
     e.priority = priority;
     e.check = "web";
@@ -31,14 +27,13 @@ PoolConfig pool(PoolPolicy policy, std::vector<std::pair<std::string, unsigned>>
   return p;
 }
 
-PoolRecordConfig record(WhenAllDown rule = WhenAllDown::kServePrimary, uint16_t type = 1) {
-  PoolRecordConfig r;
+PooledRecordSpec record(WhenAllDown rule = WhenAllDown::kServePrimary, uint16_t type = 1) {
+  PooledRecordSpec r;
   r.type = type;
   r.pool = "app";
   r.ttl = 300;
   r.failover_ttl = 30;
   r.when_all_down = rule;
-  r.dynamic = 0;
   if (rule == WhenAllDown::kFallback) r.fallback = addressToRdata("192.0.2.99");
   return r;
 }
@@ -62,9 +57,9 @@ class PolicyTable : public ::testing::TestWithParam<Row> {};
 
 TEST_P(PolicyTable, Renders) {
   const Row& row = GetParam();
-  PoolConfig p = pool(row.policy, kEndpoints);
+  PoolSpec p = pool(row.policy, kEndpoints);
   Decision d;
-  zone::DynamicRrset out = render(p, record(row.rule), row.up, &d);
+  zone::RenderedRrset out = render(p, record(row.rule), row.up, &d);
   EXPECT_EQ(out.mode, row.mode);
   EXPECT_EQ(d.kind, row.kind);
   if (row.mode == Mode::kAnswer) {
@@ -168,13 +163,13 @@ INSTANTIATE_TEST_SUITE_P(Rules, PolicyTable,
                          [](const auto& info) { return std::string(info.param.what); });
 
 TEST(Policy, MaxAnswersCapsTheAnswer) {
-  PoolConfig p = pool(PoolPolicy::kAll, kEndpoints, 2);
+  PoolSpec p = pool(PoolPolicy::kAll, kEndpoints, 2);
   auto out = render(p, record(), {1, 1, 1, 1});
   EXPECT_EQ(out.rrset.rdatas.size(), 2u);
 }
 
 TEST(Policy, AaaaRecordsUseOnlyIpv6Endpoints) {
-  PoolConfig p =
+  PoolSpec p =
       pool(PoolPolicy::kPriority, {{"192.0.2.1", 1}, {"2001:db8::1", 1}, {"2001:db8::2", 2}});
   Decision d;
   auto out = render(p, record(WhenAllDown::kServePrimary, 28), {1, 0, 1}, &d);

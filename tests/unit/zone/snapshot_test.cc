@@ -1,4 +1,4 @@
-// The flat zone table: packed RDATA lists, self-contained dynamic RRsets, the name index, and a
+// The flat zone table: packed RDATA lists, self-contained rendered slots, the name index, and a
 // compiled zone big enough to exercise index growth, empty non-terminals and large RRsets.
 #include "understudy/zone/snapshot.h"
 
@@ -34,21 +34,21 @@ TEST(RdataList, IteratesPackedRecordsInOrder) {
   EXPECT_EQ(RdataList().begin(), RdataList().end());
 }
 
-TEST(DynamicRrset, CopiesAndMovesKeepTheirOwnRdata) {
-  DynamicRrset a;
+TEST(RenderedRrset, CopiesAndMovesKeepTheirOwnRdata) {
+  RenderedRrset a;
   a.rrset.type = 1;
   a.rrset.ttl = 30;
   a.add("\xc0\x00\x02\x01"s);
   a.add("\xc0\x00\x02\x02"s);
-  DynamicRrset b = a;  // copy: must not point into a
+  RenderedRrset b = a;  // copy: must not point into a
   a.add("\xc0\x00\x02\x03"s);
   EXPECT_EQ(b.rrset.rdatas.strings(),
             (std::vector<std::string>{"\xc0\x00\x02\x01"s, "\xc0\x00\x02\x02"s}));
   EXPECT_EQ(a.rrset.rdatas.size(), 3u);
-  DynamicRrset c = std::move(a);
+  RenderedRrset c = std::move(a);
   EXPECT_EQ(c.rrset.rdatas.size(), 3u);
   EXPECT_EQ(c.rrset.rdatas[2], "\xc0\x00\x02\x03"s);
-  std::vector<DynamicRrset> table(3);
+  std::vector<RenderedRrset> table(3);
   table[1] = c;
   table.resize(100);  // reallocation moves every entry
   EXPECT_EQ(table[1].rrset.rdatas[0], "\xc0\x00\x02\x01"s);
@@ -59,14 +59,14 @@ TEST(DynamicRrset, CopiesAndMovesKeepTheirOwnRdata) {
   appendPacked(packed, "abc"s);
   source.type = 6;
   source.ttl = 99;
-  source.dynamic = 4;
+  source.slot = 4;
   source.rdatas = RdataList(reinterpret_cast<const uint8_t*>(packed.data()),
                             static_cast<uint32_t>(packed.size()), 1);
-  DynamicRrset d;
+  RenderedRrset d;
   d.assign(source);
   packed.assign(packed.size(), '\0');  // d must hold its own copy
   EXPECT_EQ(d.rrset.rdatas.front(), "abc"s);
-  EXPECT_EQ(d.rrset.dynamic, -1);
+  EXPECT_EQ(d.rrset.slot, -1);
   d.firstRdata()[0] = 'X';
   EXPECT_EQ(d.rrset.rdatas.front(), "Xbc"s);
 }
@@ -90,7 +90,8 @@ TEST(NameIndex, FindsEveryNameAcrossGrowthAndFoldsCase) {
     ASSERT_EQ(index.find(lowered[i], hashName(lowered[i]), by_stored, true), int64_t{i});
   }
   std::string missing = *dns::nameFromText("host5000.example.test.", "");
-  EXPECT_EQ(index.find(missing, hashName(missing), [&](uint32_t n) { return lowered[n]; }, false),
+  EXPECT_EQ(index.find(
+                missing, hashName(missing), [&](uint32_t n) { return lowered[n]; }, false),
             -1);
 }
 
@@ -117,8 +118,8 @@ TEST(Zone, LargeZoneFindsNamesInAnyCaseWithEntsAndBigRrsets) {
   EXPECT_EQ(z.nodes().size(), 2000u + 1 + 1 + 2);
   EXPECT_EQ(z.record_count, 2000u + 40 + 1);
   for (int i = 0; i < 2000; ++i) {
-    std::string name = dns::lowered(
-        *dns::nameFromText("h" + std::to_string(i) + ".deep.sub.example.test.", ""));
+    std::string name =
+        dns::lowered(*dns::nameFromText("h" + std::to_string(i) + ".deep.sub.example.test.", ""));
     const Node* n = z.find(name);
     ASSERT_NE(n, nullptr) << i;
     // The owner keeps the configured case.
