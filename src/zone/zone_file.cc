@@ -5,126 +5,39 @@
 // knows is still accepted. The records are the ones ldns used to produce, byte for byte
 // (tests/unit/zone/zone_file_diff_test.cc compares the two), with stricter checks where ldns let
 // nonsense through (numbers that do not fit their field, names over 255 octets, a bad TTL).
+// The text (zone_text.h) and its tokens (zone_lexer.h) are apart; this file gives them meaning:
+// directives, owner, TTL, class, type and RDATA.
 #include <arpa/inet.h>
 #include <sys/mman.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <array>
-#include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
-#include "understudy/common/bounded_file.h"
 #include "understudy/common/duration.h"
 #include "understudy/dns/name.h"
 #include "understudy/dns/types.h"
 #include "understudy/zone/record.h"
+#include "zone_lexer.h"
+#include "zone_text.h"
 
 namespace understudy::zone {
 namespace {
 
 namespace rrtype = dns::rrtype;
-
-// ---------------------------------------------------------------------------------------------
-// The file's bytes, followed by a NUL sentinel so the tokenizer needs no bounds checks. They live
-// in an anonymous mapping of our own so that the part already parsed can be handed back to the
-// kernel as we go: a big zone never holds all of its text and all of its records at once. (The
-// file is read(), not mmap()ed: a zone file truncated while we read it must not be a SIGBUS.)
-class ZoneText {
- public:
-  ZoneText() = default;
-  ZoneText(const ZoneText&) = delete;
-  ZoneText& operator=(const ZoneText&) = delete;
-  ~ZoneText() {
-    if (base_) ::munmap(base_, capacity_);
-  }
-
-  // Reads the whole file: a regular file only, at most file_kind::kZone.max_bytes of it. Returns
-  // false with `*error` naming the file and the problem.
-  bool load(const std::string& path, std::string* error) {
-    auto file = BoundedFile::open(path, file_kind::kZone, error);
-    return file && readAll(*file, error);
-  }
-
-  const char* begin() const { return base_; }
-  const char* end() const { return base_ + size_; }  // *end() == '\0'
-  size_t size() const { return size_; }
-
-  // Everything before `p` has been parsed and will not be looked at again.
-  void consumed(const char* p) {
-    size_t done = static_cast<size_t>(p - base_) & ~(kRelease - 1);
-    if (done > released_) {
-      ::madvise(base_ + released_, done - released_, MADV_DONTNEED);
-      released_ = done;
-    }
-  }
-
- private:
-  static constexpr size_t kHugePage = size_t{2} << 20;
-  static constexpr size_t kRelease = kHugePage;  // a multiple of any page size
-
-  bool readAll(BoundedFile& file, std::string* error) {
-    if (!grow(static_cast<size_t>(file.sizeHint()) + 1)) return outOfMemory(error);
-    for (;;) {
-      if (size_ + 1 >= capacity_ && !grow(capacity_ * 2)) return outOfMemory(error);
-      ssize_t got = file.read(base_ + size_, capacity_ - 1 - size_, error);
-      if (got < 0) return false;
-      if (got == 0) break;
-      size_ += static_cast<size_t>(got);
-    }
-    base_[size_] = '\0';
-    return true;
-  }
-
-  static bool outOfMemory(std::string* error) {
-    *error = "cannot read zone file: ";
-    *error += std::strerror(ENOMEM);
-    return false;
-  }
-
-  bool grow(size_t bytes) {
-    const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
-    const size_t capacity = std::max<size_t>((bytes + page - 1) / page * page, 64 * 1024);
-    if (base_) {
-      void* p = ::mremap(base_, capacity_, capacity, MREMAP_MAYMOVE);
-      if (p == MAP_FAILED) return false;
-      base_ = static_cast<char*>(p);
-      capacity_ = capacity;
-      return true;
-    }
-    // A big buffer starts on a huge page boundary and asks for transparent huge pages: a few
-    // dozen page faults instead of tens of thousands.
-    const size_t extra = capacity >= kHugePage ? kHugePage : 0;
-    void* p = ::mmap(nullptr, capacity + extra, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                     -1, 0);
-    if (p == MAP_FAILED) return false;
-    char* raw = static_cast<char*>(p);
-    base_ = raw;
-    if (extra != 0) {
-      const uintptr_t at = reinterpret_cast<uintptr_t>(raw);
-      base_ = raw + ((kHugePage - at % kHugePage) % kHugePage);
-      if (base_ > raw) ::munmap(raw, static_cast<size_t>(base_ - raw));
-      char* tail = base_ + capacity;
-      if (raw + capacity + extra > tail) {
-        ::munmap(tail, static_cast<size_t>(raw + capacity + extra - tail));
-      }
-      ::madvise(base_, capacity, MADV_HUGEPAGE);
-    }
-    capacity_ = capacity;
-    return true;
-  }
-
-  char* base_ = nullptr;
-  size_t size_ = 0;
-  size_t capacity_ = 0;
-  size_t released_ = 0;
-};
+using detail::countNewlines;
+using detail::failAt;
+using detail::joined;
+using detail::shown;
+using detail::Token;
+using detail::ZoneLexer;
+using detail::ZoneText;
 
 // Asks for transparent huge pages on the whole 2 MiB pages inside [p, p + bytes): a zone with a
 // million names fills a few hundred MB of records, and 4 KiB page faults cost more than parsing.
@@ -137,66 +50,8 @@ void adviseHugePages(void* p, size_t bytes) {
   if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
 }
 
-// Newlines in [p, e), eight bytes at a time (std::count is a byte loop at -O2).
-size_t countNewlines(const char* p, const char* e) {
-  constexpr uint64_t kOnes = 0x0101010101010101;
-  constexpr uint64_t kLow7 = 0x7f7f7f7f7f7f7f7f;
-  size_t total = 0;
-  while (e - p >= 8) {
-    uint64_t bytes = 0;  // per byte: how many newlines seen at that position, at most 255
-    for (int round = 0; round < 255 && e - p >= 8; ++round, p += 8) {
-      uint64_t x = 0;
-      std::memcpy(&x, p, 8);
-      x ^= kOnes * '\n';                                     // newline bytes are now zero
-      uint64_t zero = ~(((x & kLow7) + kLow7) | x | kLow7);  // high bit set exactly on zero bytes
-      bytes += zero >> 7;
-    }
-    uint64_t pairs = (bytes & 0x00ff00ff00ff00ff) + ((bytes >> 8) & 0x00ff00ff00ff00ff);
-    total += static_cast<size_t>((pairs * 0x0001000100010001) >> 48);
-  }
-  for (; p < e; ++p) total += *p == '\n';
-  return total;
-}
-
 // ---------------------------------------------------------------------------------------------
-// Tokens. A token is a run of the text: a plain word (escapes kept as written) or the inside of
-// a quoted string. Parentheses, comments and (inside parentheses) line ends only separate tokens.
-
-enum CharClass : uint8_t {
-  kPlain,
-  kSpace,
-  kNewline,
-  kComment,
-  kOpen,
-  kClose,
-  kQuote,
-  kEscape,
-  kNul
-};
-
-constexpr std::array<uint8_t, 256> makeCharClasses() {
-  std::array<uint8_t, 256> c{};
-  c[' '] = kSpace;
-  c['\t'] = kSpace;
-  c['\r'] = kSpace;
-  c['\n'] = kNewline;
-  c[';'] = kComment;
-  c['('] = kOpen;
-  c[')'] = kClose;
-  c['"'] = kQuote;
-  c['\\'] = kEscape;
-  c[0] = kNul;
-  return c;
-}
-constexpr std::array<uint8_t, 256> kCharClass = makeCharClasses();
-
-struct Token {
-  const char* text;
-  size_t size;
-  bool quoted;   // the text between the quotes of "..."
-  bool escaped;  // contains a backslash
-  std::string_view view() const { return {text, size}; }
-};
+// Characters and messages.
 
 bool isDigit(char c) {
   return c >= '0' && c <= '9';
@@ -214,28 +69,11 @@ bool iequals(std::string_view a, std::string_view upper_b) {
   return true;
 }
 
-// The token as the operator wrote it.
-std::string shown(const Token& t) {
-  return t.quoted ? '"' + std::string(t.view()) + '"' : std::string(t.view());
-}
-
 // Text quoted in a message, cut short if it is very long.
 std::string clipped(std::string text) {
   constexpr size_t kMax = 300;
   if (text.size() > kMax) text.replace(kMax, std::string::npos, "...");
   return text;
-}
-
-// Tokens as written, minus comments and parentheses: one space where there was any separation.
-std::string joined(const Token* t, size_t n) {
-  std::string out;
-  for (size_t i = 0; i < n; ++i) {
-    if (i > 0 && t[i].text - t[i].quoted != t[i - 1].text + t[i - 1].size + t[i - 1].quoted) {
-      out += ' ';
-    }
-    out += shown(t[i]);
-  }
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -469,29 +307,27 @@ bool sameNameIgnoringCase(std::string_view a, std::string_view b) {
   return true;
 }
 
-// ---------------------------------------------------------------------------------------------
-
 class Reader {
  public:
   Reader(const std::string& path, std::string_view origin, uint32_t default_ttl, ZoneText* text)
       : path_(path),
         text_(text),
-        pos_(text->begin()),
-        end_(text->end()),
+        lexer_(path, text->begin(), text->end()),
         zone_origin_(origin),
         origin_(origin),
         default_ttl_(default_ttl) {
     // Like ldns_zone_new_frm_fp_l, a blank owner before any owner means the zone's origin.
     std::memcpy(owner_, origin.data(), origin.size());
     owner_len_ = origin.size();
-    tokens_.resize(64);
     rdata_.reserve(1024);
   }
 
   void run(std::vector<Record>* records) {
-    while (nextEntry()) {
-      const Token& first = tokens_.front();
-      if (!blank_owner_ && !first.quoted && first.text[0] == '$') {
+    for (;;) {
+      text_->consumed(lexer_.position());
+      if (!lexer_.next()) break;
+      const Token& first = lexer_[0];
+      if (!lexer_.blankOwner() && !first.quoted && first.text[0] == '$') {
         directive();
       } else {
         record(records);
@@ -500,138 +336,9 @@ class Reader {
   }
 
  private:
-  [[noreturn]] void fail(int line, std::string message) const {
-    Diagnostic d;
-    d.where.file = path_;
-    d.where.line = line;
-    d.message = std::move(message);
-    throw ConfigError(std::move(d));
-  }
-
-  // The line an error in the entry being read belongs to: its first line.
-  int entryLine() const { return count_ == 0 ? line_ : entry_line_; }
-
-  void push(const char* text, size_t size, bool quoted, bool escaped) {
-    if (count_ == tokens_.size()) tokens_.resize(count_ * 2);
-    tokens_[count_++] = Token{text, size, quoted, escaped};
-  }
-
-  // ---- tokenizer
-
-  // Reads the tokens of the next entry (a line, or several joined by parentheses) that has any;
-  // false at the end of the file.
-  bool nextEntry() {
-    count_ = 0;
-    const char* p = pos_;
-    text_->consumed(p);
-    int depth = 0;
-    int open_line = 0;
-    bool blank = *p == ' ' || *p == '\t';  // we are at the start of a line
-    for (;;) {
-      switch (kCharClass[static_cast<uint8_t>(*p)]) {
-        case kSpace:
-          ++p;
-          break;
-        case kNewline:
-          ++p;
-          ++line_;
-          if (depth == 0) {
-            if (count_ != 0) {
-              pos_ = p;
-              blank_owner_ = blank;
-              return true;
-            }
-            blank = *p == ' ' || *p == '\t';
-          }
-          break;
-        case kComment: {
-          const void* newline = std::memchr(p, '\n', static_cast<size_t>(end_ - p));
-          p = newline ? static_cast<const char*>(newline) : end_;
-          break;
-        }
-        case kOpen:
-          if (depth++ == 0) open_line = count_ == 0 ? line_ : entry_line_;
-          ++p;
-          break;
-        case kClose:
-          if (depth == 0) fail(entryLine(), "unbalanced parentheses: ')' without '('");
-          --depth;
-          ++p;
-          break;
-        case kQuote:
-          p = quoted(p);
-          break;
-        case kNul:
-          if (p != end_) fail(entryLine(), "NUL byte in zone file");
-          if (depth != 0) fail(open_line, "unbalanced parentheses: '(' is never closed");
-          pos_ = p;
-          blank_owner_ = blank;
-          return count_ != 0;
-        default:  // kPlain, kEscape
-          p = plain(p);
-          break;
-      }
-    }
-  }
-
-  // A word. A quote inside it does not end it but quotes what follows up to the next quote, as in
-  // an SVCB parameter (alpn="h2,h3"); only a quote at the start of a word makes a quoted token.
-  const char* plain(const char* p) {
-    if (count_ == 0) entry_line_ = line_;
-    const char* start = p;
-    bool escaped = false;
-    for (;;) {
-      uint8_t k = kCharClass[static_cast<uint8_t>(*p)];
-      if (k == kPlain) {
-        ++p;
-      } else if (k == kEscape) {
-        escaped = true;
-        if (p[1] == '\0') {
-          if (p + 1 != end_) fail(entryLine(), "NUL byte in zone file");
-          ++p;  // a dangling backslash, reported by whatever reads the token
-          break;
-        }
-        if (p[1] == '\n') ++line_;
-        p += 2;
-      } else if (k == kQuote) {
-        p = closingQuote(p, &escaped) + 1;
-      } else {
-        break;
-      }
-    }
-    push(start, static_cast<size_t>(p - start), false, escaped);
-    return p;
-  }
-
-  const char* quoted(const char* p) {
-    if (count_ == 0) entry_line_ = line_;
-    bool escaped = false;
-    const char* close = closingQuote(p, &escaped);
-    push(p + 1, static_cast<size_t>(close - p - 1), true, escaped);
-    return close + 1;
-  }
-
-  // The quote that closes the one at `open`; a quoted string ends on its line.
-  const char* closingQuote(const char* open, bool* escaped) {
-    const char* p = open + 1;
-    for (;;) {
-      char c = *p;
-      if (c == '"') return p;
-      if (c == '\\') {
-        *escaped = true;
-        if (p[1] == '\0') {
-          fail(entryLine(), p + 1 == end_ ? "unterminated quoted string" : "NUL byte in zone file");
-        }
-        if (p[1] == '\n') ++line_;
-        p += 2;
-        continue;
-      }
-      if (c == '\n') fail(entryLine(), "unterminated quoted string");
-      if (c == '\0') {
-        fail(entryLine(), p == end_ ? "unterminated quoted string" : "NUL byte in zone file");
-      }
-      ++p;
-    }
+  // Errors in an entry name its first line.
+  [[noreturn]] void fail(std::string message) const {
+    failAt(path_, lexer_.line(), std::move(message));
   }
 
   // ---- entries
@@ -642,52 +349,52 @@ class Reader {
       case Period::kOk:
         return ttl;
       case Period::kTooBig:
-        fail(entry_line_, "TTL " + clipped(std::string(t.view())) + " out of range (0.." +
-                              std::to_string(dns::kMaxTtl) + ")");
+        fail("TTL " + clipped(std::string(t.view())) + " out of range (0.." +
+             std::to_string(dns::kMaxTtl) + ")");
       case Period::kInvalid:
         break;
     }
-    fail(entry_line_, "invalid TTL '" + clipped(shown(t)) +
-                          "' (expected seconds or e.g. 300, 5m, 1h, 1d, 1h30m)");
+    fail("invalid TTL '" + clipped(shown(t)) +
+         "' (expected seconds or e.g. 300, 5m, 1h, 1d, 1h30m)");
   }
 
   void directive() {
-    const Token& d = tokens_.front();
+    const Token& d = lexer_[0];
     const std::string_view name = d.view();
-    const size_t args = count_ - 1;
+    const size_t args = lexer_.size() - 1;
     if (iequals(name, "$ORIGIN")) {
-      if (args != 1) fail(entry_line_, "$ORIGIN takes one domain name");
+      if (args != 1) fail("$ORIGIN takes one domain name");
       uint8_t wire[kNameBuffer];
       size_t len = 0;
-      if (const char* why = nameToWire(tokens_[1], origin_, wire, &len)) {
-        fail(entry_line_, "invalid $ORIGIN '" + clipped(shown(tokens_[1])) + "': " + why);
+      if (const char* why = nameToWire(lexer_[1], origin_, wire, &len)) {
+        fail("invalid $ORIGIN '" + clipped(shown(lexer_[1])) + "': " + why);
       }
       origin_.assign(reinterpret_cast<const char*>(wire), len);
       ++origin_generation_;
     } else if (iequals(name, "$TTL")) {
-      if (args != 1) fail(entry_line_, "$TTL takes one TTL");
-      default_ttl_ = ttlOrFail(tokens_[1]);
+      if (args != 1) fail("$TTL takes one TTL");
+      default_ttl_ = ttlOrFail(lexer_[1]);
     } else if (iequals(name, "$INCLUDE")) {
-      fail(entry_line_, "$INCLUDE is not supported");
+      fail("$INCLUDE is not supported");
     } else if (iequals(name, "$GENERATE")) {
-      fail(entry_line_, "$GENERATE is not supported");
+      fail("$GENERATE is not supported");
     } else {
-      fail(entry_line_, "unknown directive '" + clipped(std::string(name)) + "'");
+      fail("unknown directive '" + clipped(std::string(name)) + "'");
     }
   }
 
   void record(std::vector<Record>* records) {
-    const Token* t = tokens_.data();
-    const size_t n = count_;
+    const Token* t = lexer_.tokens();
+    const size_t n = lexer_.size();
     size_t i = 0;
-    if (!blank_owner_) {
+    if (!lexer_.blankOwner()) {
       // Records of one name usually follow each other: parse the owner once.
       const Token& o = t[0];
       if (o.size != owner_text_len_ || std::memcmp(o.text, owner_text_, o.size) != 0 ||
           owner_origin_ != origin_generation_) {
         owner_text_len_ = 0;
         if (const char* why = nameToWire(o, origin_, owner_, &owner_len_)) {
-          fail(entry_line_, "invalid owner name '" + clipped(shown(o)) + "': " + why);
+          fail("invalid owner name '" + clipped(shown(o)) + "': " + why);
         }
         if (!o.quoted && o.size <= sizeof owner_text_) {
           std::memcpy(owner_text_, o.text, o.size);
@@ -708,7 +415,7 @@ class Reader {
         have_ttl = true;
       } else if (int klass = have_class ? -1 : classFromText(t[i].view()); klass > 0) {
         if (klass != 1) {
-          fail(entry_line_, "class " + classText(klass) + " is not supported (only IN)");
+          fail("class " + classText(klass) + " is not supported (only IN)");
         }
         have_class = true;
       } else {
@@ -716,13 +423,13 @@ class Reader {
       }
       ++i;
     }
-    if (i == n) fail(entry_line_, "missing record type");
+    if (i == n) fail("missing record type");
     const Token& type_token = t[i++];
     uint16_t type = fastType(type_token);
     if (type == 0) {
       std::optional<uint16_t> known;
       if (looksLikeTypeName(type_token)) known = typeFromText(type_token.view());
-      if (!known) fail(entry_line_, "unknown type '" + clipped(shown(type_token)) + "'");
+      if (!known) fail("unknown type '" + clipped(shown(type_token)) + "'");
       type = *known;
     }
 
@@ -734,16 +441,16 @@ class Reader {
     if (rfc3597 || !fastRdata(type, rd, rn)) {
       std::string error;
       generic = parseRdata(type, joined(rd, rn), origin_, &error);
-      if (!generic) fail(entry_line_, error);
+      if (!generic) fail(error);
     }
 
     if (type == rrtype::kSoa) {
       // RFC 1035 §5.2: exactly one SOA, at the top of the zone.
       const std::string_view owner(reinterpret_cast<const char*>(owner_), owner_len_);
-      if (have_soa_) fail(entry_line_, "more than one SOA record");
+      if (have_soa_) fail("more than one SOA record");
       if (!sameNameIgnoringCase(owner, zone_origin_)) {
-        fail(entry_line_, "SOA record owner '" + dns::nameToText(owner) +
-                              "' is not the zone apex '" + dns::nameToText(zone_origin_) + "'");
+        fail("SOA record owner '" + dns::nameToText(owner) + "' is not the zone apex '" +
+             dns::nameToText(zone_origin_) + "'");
       }
       have_soa_ = true;
     }
@@ -752,19 +459,20 @@ class Reader {
     // (and clang 14, which builds the fuzzers, has no parenthesized aggregate initialization).
     records->push_back(Record{std::string(reinterpret_cast<const char*>(owner_), owner_len_), type,
                               ttl, generic ? std::move(*generic) : std::string(rdata_),
-                              std::nullopt, SourceLocation{path_, entry_line_, 0}, std::string()});
+                              std::nullopt, SourceLocation{path_, lexer_.line(), 0},
+                              std::string()});
   }
 
   // ---- RDATA of the common types, into rdata_. False: not one of them, ask parseRdata().
 
   bool fastRdata(uint16_t type, const Token* rd, size_t rn) {
     rdata_.clear();
-    if (rn == 0 && isFastType(type)) fail(entry_line_, "missing RDATA for " + typeToText(type));
+    if (rn == 0 && isFastType(type)) fail("missing RDATA for " + typeToText(type));
     switch (type) {
       case rrtype::kA: {
         uint8_t a[4];
         if (rn != 1 || !parseIpv4(rd[0], a)) {
-          fail(entry_line_, "not a valid IPv4 address '" + clipped(joined(rd, rn)) + "'");
+          fail("not a valid IPv4 address '" + clipped(joined(rd, rn)) + "'");
         }
         rdata_.append(reinterpret_cast<const char*>(a), 4);
         return true;
@@ -772,7 +480,7 @@ class Reader {
       case rrtype::kAaaa: {
         uint8_t a[16];
         if (rn != 1 || !parseIpv6(rd[0], a)) {
-          fail(entry_line_, "not a valid IPv6 address '" + clipped(joined(rd, rn)) + "'");
+          fail("not a valid IPv6 address '" + clipped(joined(rd, rn)) + "'");
         }
         rdata_.append(reinterpret_cast<const char*>(a), 16);
         return true;
@@ -813,8 +521,7 @@ class Reader {
 
   // The same wording as parseRdata(): "invalid MX data '10 a..b': ...".
   [[noreturn]] void invalid(uint16_t type, const Token* rd, size_t rn, const std::string& why) {
-    fail(entry_line_,
-         "invalid " + typeToText(type) + " data '" + clipped(joined(rd, rn)) + "': " + why);
+    fail("invalid " + typeToText(type) + " data '" + clipped(joined(rd, rn)) + "': " + why);
   }
 
   void fields(uint16_t type, const Token* rd, size_t rn, std::initializer_list<const char*> names) {
@@ -870,13 +577,7 @@ class Reader {
 
   const std::string& path_;
   ZoneText* text_;
-  const char* pos_;  // start of the next entry, always at the start of a line
-  const char* const end_;
-  int line_ = 1;
-  std::vector<Token> tokens_;  // the first count_ are the entry's
-  size_t count_ = 0;
-  int entry_line_ = 0;  // the line of the entry's first token
-  bool blank_owner_ = false;
+  ZoneLexer lexer_;
 
   const std::string_view zone_origin_;
   std::string origin_;  // $ORIGIN, wire

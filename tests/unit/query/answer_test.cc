@@ -11,64 +11,58 @@
 #include <string>
 #include <vector>
 
-#include "understudy/config/config.h"
+#include "../support/zone_builder.h"
 #include "understudy/zone/compile.h"
 
 namespace understudy::query {
 namespace {
 
-constexpr const char* kFixture = R"(
-server: { listen: ["127.0.0.1:0"], edns_udp_size: 1232 }
-zones:
-  - name: example.test
-    default_ttl: 3600
-    soa: { mname: ns1, rname: hostmaster, serial: 7, minimum: 300, ttl: 600 }
-    records:
-      - { name: "@", type: NS, values: [ns1, ns2.other.test.] }
-      - { name: ns1, type: A, value: 192.0.2.53 }
-      - { name: ns1, type: AAAA, value: "2001:db8::53" }
-      - { name: "@", type: MX, values: ["10 mail", "20 mx.other.test."] }
-      - { name: mail, type: A, value: 192.0.2.25 }
-      - { name: www, type: A, ttl: 300, value: 192.0.2.1 }
-      - { name: www, type: AAAA, ttl: 300, value: "2001:db8::1" }
-      - { name: alias, type: CNAME, value: www }
-      - { name: chain1, type: CNAME, value: chain2 }
-      - { name: chain2, type: CNAME, value: www }
-      - { name: dangling, type: CNAME, value: missing }
-      - { name: outside, type: CNAME, value: www.elsewhere.test. }
-      - { name: loop1, type: CNAME, value: loop2 }
-      - { name: loop2, type: CNAME, value: loop1 }
-      - { name: a.b.c, type: TXT, value: '"deep"' }
-      - { name: "*.wild", type: A, value: 192.0.2.99 }
-      - { name: "*.wild", type: TXT, value: '"wild"' }
-      - { name: exists.wild, type: AAAA, value: "2001:db8::99" }
-      - { name: "*.wc", type: CNAME, value: www }
-      - { name: _sip._udp, type: SRV, value: "10 60 5060 sip" }
-      - { name: sip, type: AAAA, value: "2001:db8::5060" }
-      - { name: sub, type: NS, values: [ns.sub, ns.other.test.] }
-      - { name: sub, type: DS, value: "12345 13 2 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" }
-      - { name: ns.sub, type: A, value: 192.0.2.200 }
-      - { name: nods, type: NS, value: ns.nods }
-      - { name: ns.nods, type: A, value: 192.0.2.201 }
-      - { name: big, type: TXT, values: [ {BIG} ] }
-      - { name: old, type: DNAME, ttl: 600, value: new }
-      - { name: a.new, type: A, value: 192.0.2.77 }
-      - { name: a.new, type: MX, value: "10 mail" }
-      - { name: viacname, type: CNAME, value: a.old }
-      - { name: away, type: DNAME, value: elsewhere.test. }
-      - { name: toother, type: DNAME, value: other.test. }
-      - { name: long, type: DNAME, value: {LONG}.elsewhere.test. }
-      - { name: dloop1, type: DNAME, value: dloop2 }
-      - { name: dloop2, type: DNAME, value: dloop1 }
-      - { name: grow, type: DNAME, value: x.grow }
-      - { name: up, type: DNAME, value: example.test. }
-  - name: other.test
-    records:
-      - { name: www, type: A, value: 198.51.100.1 }
-  - name: moved.test
-    records:
-      - { name: "@", type: NS, value: ns.elsewhere.test. }
-      - { name: "@", type: DNAME, value: example.test. }
+// example.test's SOA: serial 7, minimum 300 and a TTL of its own; the other zones get the default
+// one (test::kDefaultSoa).
+constexpr const char* kExampleTest = R"(
+$TTL 3600
+@            600 SOA   ns1 hostmaster 7 3600 600 1209600 300
+@                NS    ns1
+@                NS    ns2.other.test.
+ns1              A     192.0.2.53
+ns1              AAAA  2001:db8::53
+@                MX    10 mail
+@                MX    20 mx.other.test.
+mail             A     192.0.2.25
+www          300 A     192.0.2.1
+www          300 AAAA  2001:db8::1
+alias            CNAME www
+chain1           CNAME chain2
+chain2           CNAME www
+dangling         CNAME missing
+outside          CNAME www.elsewhere.test.
+loop1            CNAME loop2
+loop2            CNAME loop1
+a.b.c            TXT   "deep"
+*.wild           A     192.0.2.99
+*.wild           TXT   "wild"
+exists.wild      AAAA  2001:db8::99
+*.wc             CNAME www
+_sip._udp        SRV   10 60 5060 sip
+sip              AAAA  2001:db8::5060
+sub              NS    ns.sub
+sub              NS    ns.other.test.
+sub              DS    12345 13 2 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+ns.sub           A     192.0.2.200
+nods             NS    ns.nods
+ns.nods          A     192.0.2.201
+{BIG}
+old          600 DNAME new
+a.new            A     192.0.2.77
+a.new            MX    10 mail
+viacname         CNAME a.old
+away             DNAME elsewhere.test.
+toother          DNAME other.test.
+long             DNAME {LONG}.elsewhere.test.
+dloop1           DNAME dloop2
+dloop2           DNAME dloop1
+grow             DNAME x.grow
+up               DNAME example.test.
 )";
 
 // 3 labels of 63 octets: 192 octets, so a DNAME to it overflows 255 for long enough names.
@@ -77,23 +71,30 @@ std::string longLabels() {
   return label + "." + label + "." + label;
 }
 
-std::string fixtureYaml() {
-  std::string yaml = kFixture;
-  std::string values;
+std::string exampleTestText() {
+  std::string text = kExampleTest;
+  std::string big;
   for (int i = 0; i < 40; ++i) {
-    if (i) values += ", ";
-    values += "'\"record number " + std::to_string(i) + " with some padding to make it long\"'";
+    if (i) big += '\n';
+    big += "big              TXT   \"record number " + std::to_string(i) +
+           " with some padding to make it long\"";
   }
-  yaml.replace(yaml.find("{BIG}"), 5, values);
-  yaml.replace(yaml.find("{LONG}"), 6, longLabels());
-  return yaml;
+  text.replace(text.find("{BIG}"), 5, big);
+  text.replace(text.find("{LONG}"), 6, longLabels());
+  return text;
 }
 
 const zone::Snapshot& fixture() {
   static std::shared_ptr<const zone::Snapshot> snapshot = [] {
-    config::Config c = config::loadString(fixtureYaml(), "fixture.yaml");
-    zone::ServingOptions options = config::servingOptions(c.server);
-    return zone::compile(c.zones, options);
+    zone::ServingOptions options;
+    options.edns_udp_size = 1232;
+    return zone::compile({test::zoneFromText("example.test", exampleTestText(), "fixture.zone"),
+                          test::zoneFromText("other.test", "www A 198.51.100.1\n", "other.zone"),
+                          test::zoneFromText("moved.test",
+                                             "@ NS    ns.elsewhere.test.\n"
+                                             "@ DNAME example.test.\n",
+                                             "moved.zone")},
+                         options);
   }();
   return *snapshot;
 }
@@ -672,21 +673,15 @@ TEST(Dname, TruncatedByWholeRrsetsInChainOrder) {
 
 const zone::Snapshot& identityFixture() {
   static std::shared_ptr<const zone::Snapshot> snapshot = [] {
-    config::Config c = config::loadString(
-        "server: { nsid: ns-ams-1, version: understudy 9.9 }\n"
-        "zones:\n  - name: example.test\n    records:\n"
-        "      - { name: www, type: A, value: 192.0.2.1 }\n"
-        "      - { name: big, type: TXT, values: [" +
-            std::string("'\"0 some padding padding padding padding padding padding padding\"', "
-                        "'\"1 some padding padding padding padding padding padding padding\"', "
-                        "'\"2 some padding padding padding padding padding padding padding\"', "
-                        "'\"3 some padding padding padding padding padding padding padding\"', "
-                        "'\"4 some padding padding padding padding padding padding padding\"', "
-                        "'\"5 some padding padding padding padding padding padding padding\"', "
-                        "'\"6 some padding padding padding padding padding padding padding\"', "
-                        "'\"7 some padding padding padding padding padding padding padding\"']}\n"),
-        "identity.yaml");
-    return zone::compile(c.zones, config::servingOptions(c.server));
+    std::string text = "www A 192.0.2.1\n";
+    for (int i = 0; i < 8; ++i) {
+      text += "big TXT \"" + std::to_string(i) +
+              " some padding padding padding padding padding padding padding\"\n";
+    }
+    zone::ServingOptions options;
+    options.setIdentity("ns-ams-1");
+    options.setVersion("understudy 9.9");
+    return test::snapshotFromText("example.test", text, options);
   }();
   return *snapshot;
 }
@@ -805,8 +800,9 @@ TEST(Chaos, EverythingElseIsRefusedAsBefore) {
 }
 
 TEST(Chaos, VersionAloneDoesNotNameTheInstance) {
-  config::Config c = config::loadString("server: { version: v1 }\n", "v.yaml");
-  auto snapshot = zone::compile(c.zones, config::servingOptions(c.server));
+  zone::ServingOptions options;
+  options.setVersion("v1");
+  auto snapshot = zone::compile({}, options);
   QueryOptions ch;
   ch.qclass = LDNS_RR_CLASS_CH;
   ch.snapshot = snapshot.get();

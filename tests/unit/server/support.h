@@ -23,9 +23,9 @@
 #include <thread>
 #include <vector>
 
-#include "understudy/config/config.h"
+#include "../support/zone_builder.h"
 #include "understudy/server/query_stats.h"
-#include "understudy/zone/compile.h"
+#include "understudy/zone/snapshot.h"
 
 namespace understudy::server::test {
 
@@ -34,21 +34,18 @@ using Bytes = std::vector<uint8_t>;
 
 // www A `www` (and a TXT RRset too big for 512 octets at "big", for truncation).
 inline std::shared_ptr<const zone::Snapshot> testSnapshot(const std::string& www = "192.0.2.1") {
-  std::string yaml =
-      "zones:\n  - name: example.test\n    records:\n"
-      "      - { name: \"@\", type: NS, value: ns1 }\n"
-      "      - { name: ns1, type: A, value: 192.0.2.53 }\n"
-      "      - { name: www, type: A, value: " +
+  std::string text =
+      "@    NS    ns1\n"
+      "ns1  A     192.0.2.53\n"
+      "www  A     " +
       www +
-      " }\n"
+      "\n"
       // DNAME synthesis builds a name per query: the no-allocation test asks below it.
-      "      - { name: old, type: DNAME, value: example.test. }\n";
+      "old  DNAME example.test.\n";
   for (int i = 0; i < 12; ++i) {
-    yaml += "      - { name: big, type: TXT, value: '\"" + std::to_string(i) +
-            std::string(60, 'x') + "\"' }\n";
+    text += "big  TXT   \"" + std::to_string(i) + std::string(60, 'x') + "\"\n";
   }
-  config::Config c = config::loadString(yaml, "server_test.yaml");
-  return zone::compile(c.zones, {});
+  return understudy::test::snapshotFromText("example.test", text);
 }
 
 // "www.example.test" -> wire format.
