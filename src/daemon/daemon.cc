@@ -396,13 +396,18 @@ void Daemon::startReload(const std::string& trigger) {
   notify("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(monotonicUsec()));
   // Reading and compiling large zones must not stall health checks or signals: the worker does
   // it on a thread of its own and hands only the result back. The job captures copies, never
-  // the daemon's state; `this` only travels into the Finish, which runs on the control thread.
-  ReloadWorker::Job job = [this, path = path_, yaml = embedded_yaml_,
-                           freed = zones_freed_]() -> ReloadWorker::Finish {
+  // the daemon's mutable state; `this` only travels into the Finish, which runs on the health
+  // thread. The next Monitor is built there too: its constructor only stores the references it
+  // is given (timers, prober, holder), which it first uses once the health thread starts it.
+  ReloadWorker::Job job = [this, path = path_, yaml = embedded_yaml_, freed = zones_freed_,
+                           seed = ++seed_, overrides = overrides_, &timers = timers_,
+                           &prober = *shared_prober_, &holder = holder_]() -> ReloadWorker::Finish {
     std::shared_ptr<Loaded> next;
     std::vector<Diagnostic> errors;
     try {
       next = std::make_shared<Loaded>(loadAll(path, yaml, freed));
+      next->monitor = std::make_unique<failover::Monitor>(timers, prober, next->config,
+                                                          next->snapshot, holder, seed, overrides);
     } catch (const ConfigError& e) {
       errors = e.diagnostics();
     } catch (const std::exception& e) {
@@ -502,8 +507,7 @@ void Daemon::applyReload(std::shared_ptr<Loaded> next) {
     spdlog::warn("reload: control endpoint added; it starts at the next restart");
   }
   notifier_->setHooks(next->config->notify);
-  auto monitor = std::make_unique<failover::Monitor>(timers_, *shared_prober_, next->config,
-                                                     next->snapshot, holder_, ++seed_, overrides_);
+  std::unique_ptr<failover::Monitor> monitor = std::move(next->monitor);
   monitor->events = notifier_.get();
   // Unchanged checks keep their measured state: no new start-up round, no false failover.
   size_t fresh = monitor->adoptStateFrom(*monitor_);

@@ -28,8 +28,12 @@ Controller::Controller(std::shared_ptr<const Plan> plan, std::shared_ptr<const z
   const auto& pools = plan_->pools;
   endpoint_target_.resize(pools.size());
   // Linear in the endpoints: with 10,000 of them a scan of the targets found so far per endpoint
-  // was most of a reload's time on the health thread.
-  std::unordered_map<health::ProbeTarget, size_t, health::ProbeTargetHash> index_of;
+  // was most of a reload's time on the health thread. targets_ is reserved for the worst case
+  // (every endpoint its own target) so the index's references into it stay valid.
+  size_t endpoints = 0;
+  for (const auto& pool : pools) endpoints += pool.endpoints.size();
+  targets_.reserve(endpoints);
+  target_index_.reserve(endpoints);
   for (size_t p = 0; p < pools.size(); ++p) {
     for (size_t e = 0; e < pools[p].endpoints.size(); ++e) {
       const EndpointSpec& endpoint = pools[p].endpoints[e];
@@ -39,10 +43,13 @@ Controller::Controller(std::shared_ptr<const Plan> plan, std::shared_ptr<const z
       }
       const health::CheckSpec* check = plan_->findCheck(endpoint.check);
       health::ProbeTarget target{check ? *check : health::CheckSpec{}, endpoint.probe_address};
-      auto [it, added] = index_of.try_emplace(target, targets_.size());
-      size_t index = it->second;
-      if (added) {
+      size_t index;
+      if (auto it = target_index_.find(target); it != target_index_.end()) {
+        index = it->second;
+      } else {
+        index = targets_.size();
         targets_.push_back(std::move(target));
+        target_index_.emplace(targets_.back(), index);
         users_.emplace_back();
       }
       users_[index].push_back({p, e});
@@ -60,6 +67,12 @@ bool sameContent(const zone::RenderedRrset& a, const zone::RenderedRrset& b) {
          a.rrset.rdatas.bytes() == b.rrset.rdatas.bytes() &&
          (a.rrset.rdatas.bytes() == 0 ||
           std::memcmp(a.rrset.rdatas.data(), b.rrset.rdatas.data(), a.rrset.rdatas.bytes()) == 0);
+}
+
+std::optional<size_t> Controller::findTarget(const health::ProbeTarget& target) const {
+  auto it = target_index_.find(target);
+  if (it == target_index_.end()) return std::nullopt;
+  return it->second;
 }
 
 std::vector<size_t> Controller::recordsUsing(size_t target) const {

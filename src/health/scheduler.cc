@@ -35,10 +35,25 @@ bool Scheduler::firstRoundDone() const {
   return true;
 }
 
+void Scheduler::resumeFrom(size_t i, const Scheduler& old, size_t j) {
+  Slot& s = *slots_[i];
+  const Slot& o = *old.slots_[j];
+  if (!o.reported && !o.in_flight) return;  // never probed there: probe at start() as usual
+  s.reported = o.reported;
+  s.resume_at = o.in_flight || o.queued ? SteadyTime::min() : o.next;
+}
+
 void Scheduler::start() {
   started_ = true;
+  const SteadyTime now = timers_.now();
   for (size_t i = 0; i < slots_.size(); ++i) {
-    if (slots_[i]->active) launch(i);
+    Slot& s = *slots_[i];
+    if (!s.active) continue;
+    if (!s.resume_at || *s.resume_at <= now) {
+      launch(i);
+      continue;
+    }
+    launchAt(i, *s.resume_at);
   }
 }
 
@@ -110,10 +125,15 @@ void Scheduler::scheduleNext(size_t i, SteadyTime from, bool first) {
       delay += std::chrono::milliseconds(jitter(random_));
     }
   }
-  s.next = from + delay;
+  launchAt(i, from + delay);
+}
+
+void Scheduler::launchAt(size_t i, SteadyTime at) {
+  Slot& s = *slots_[i];
+  s.next = at;
   uint64_t epoch = s.epoch;
   std::weak_ptr<bool> alive = alive_;
-  timers_.callAt(s.next, [this, i, epoch, alive] {
+  timers_.callAt(at, [this, i, epoch, alive] {
     auto guard = alive.lock();
     if (!guard || !*guard) return;
     if (slots_[i]->epoch != epoch || !slots_[i]->active) return;

@@ -9,6 +9,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <random>
 #include <vector>
 
@@ -39,7 +40,15 @@ class Scheduler {
   // Stops probing a target at once; a probe in flight finishes but is not reported.
   void remove(size_t target);
 
-  // Probes every target once now (the start-up round), then keeps the schedule going.
+  // Before start(): target `i` takes over the schedule of target `j` of `old` (the same target in
+  // the configuration a reload replaces). It counts as reported if that one had reported, and its
+  // next probe is when the old one's was due, or at start() when the old one is in flight or
+  // queued (the SharedProber then joins the probe already running). So a reload does not probe
+  // every unchanged target again at once.
+  void resumeFrom(size_t i, const Scheduler& old, size_t j);
+
+  // Probes every target once now (the start-up round), except those resumed from a previous
+  // schedule, then keeps the schedule going.
   void start();
 
   // At most this many probes in flight at once; more wait in FIFO order and start as others end
@@ -65,11 +74,13 @@ class Scheduler {
     bool queued = false;
     uint64_t epoch = 0;  // bumps on remove, so stale timers and callbacks are ignored
     SteadyTime next{};
+    std::optional<SteadyTime> resume_at;  // resumeFrom(): the first probe is due then
   };
   void launch(size_t i);
   void startProbe(size_t i);
   void drainQueue();
   void scheduleNext(size_t i, SteadyTime from, bool first);
+  void launchAt(size_t i, SteadyTime at);
 
   TimerService& timers_;
   Prober& prober_;

@@ -163,3 +163,53 @@ TEST_F(Fixture, InFlightCapQueuesTheRestInOrder) {
 
 }  // namespace
 }  // namespace understudy::health
+
+namespace understudy::health {
+namespace {
+
+// A reload hands unchanged targets to a new scheduler: they keep their place in the interval
+// instead of all being probed again at once, and count as reported (no new start-up round).
+TEST_F(Fixture, AResumedTargetKeepsItsScheduleAndAFreshOneIsProbedAtStart) {
+  scheduler.add(target("127.0.2.1"));
+  scheduler.add(target("127.0.2.2"));
+  scheduler.start();
+  prober.finishAll();  // both reported; next probes fall within the next 2 s
+  ASSERT_TRUE(scheduler.firstRoundDone());
+  timers.advance(milliseconds(100));
+  prober.starts.clear();
+
+  std::vector<std::pair<size_t, OutcomeKind>> next_results;
+  Scheduler next{timers, prober,
+                 [&](size_t i, const Outcome& o) { next_results.emplace_back(i, o.kind); }, 7};
+  next.add(target("127.0.2.9"));  // new in this configuration
+  next.add(target("127.0.2.2"));  // unchanged: was target 1
+  next.resumeFrom(1, scheduler, 1);
+  next.start();
+  ASSERT_EQ(prober.starts.size(), 1u) << "only the new target is probed at start";
+  EXPECT_EQ(prober.starts[0].first, "127.0.2.9");
+  EXPECT_FALSE(next.firstRoundDone()) << "the new target has not reported yet";
+  prober.finishAll();
+  EXPECT_TRUE(next.firstRoundDone()) << "the resumed target counts as reported";
+
+  // The resumed target's first probe under the new scheduler comes when the old one's was due.
+  prober.starts.clear();
+  timers.advance(milliseconds(2000));
+  bool resumed_probed = false;
+  for (const auto& [address, at] : prober.starts) resumed_probed |= address == "127.0.2.2";
+  EXPECT_TRUE(resumed_probed);
+}
+
+TEST_F(Fixture, ATargetInFlightWhenResumedIsJoinedAtStart) {
+  scheduler.add(target("127.0.3.1"));
+  scheduler.start();  // its first probe is in flight and stays so
+  ASSERT_EQ(prober.pending.size(), 1u);
+  prober.starts.clear();
+  Scheduler next{timers, prober, [](size_t, const Outcome&) {}, 7};
+  next.add(target("127.0.3.1"));
+  next.resumeFrom(0, scheduler, 0);
+  next.start();
+  EXPECT_EQ(prober.starts.size(), 1u) << "started at once (a SharedProber joins the old probe)";
+}
+
+}  // namespace
+}  // namespace understudy::health
