@@ -3,22 +3,25 @@
 
 #include "loader.h"
 #include "understudy/dns/types.h"
+#include "understudy/zone/compile.h"
 
 namespace understudy::config::detail {
 
+namespace {
+
+// Where a key's value was written, as Loader::at() counts (1-based); line 0 when absent.
+zone::Record::Mark markOf(const std::optional<YAML::Node>& node) {
+  if (!node || node->Mark().is_null()) return {};
+  return zone::Record::Mark{node->Mark().line + 1, node->Mark().column + 1};
+}
+
+}  // namespace
+
 void Loader::loadZones(const YAML::Node& node, std::vector<zone::ZoneSource>& zones) {
   if (!expectList(node, "zones")) return;
+  // A zone defined twice is zone::compile's to refuse (see checkSources in Loader::load).
   for (size_t i = 0; i < node.size(); ++i) {
-    auto zone = loadZone(node[i], i);
-    if (!zone) continue;
-    auto [it, inserted] = zones_seen_.emplace(zone->origin, zone->where);
-    if (!inserted) {
-      error(zone->where, zone->key,
-            "duplicate zone '" + nameToText(zone->origin) + "' (first defined at " +
-                formatLocation(it->second) + ")");
-      continue;
-    }
-    zones.push_back(std::move(*zone));
+    if (auto zone = loadZone(node[i], i)) zones.push_back(std::move(*zone));
   }
 }
 
@@ -211,14 +214,8 @@ void Loader::loadRecord(const YAML::Node& node, const std::string& key, const Zo
     if (auto text = scalar(*name, name_key)) {
       std::string reason;
       owner = nameFromText(*text, ctx.origin, &reason);
-      if (!owner) {
-        error(*name, name_key, "invalid domain name '" + *text + "': " + reason);
-      } else if (ctx.origin_valid && !isSubdomain(lowered(*owner), ctx.origin_lower)) {
-        error(*name, name_key,
-              "record owner '" + nameToText(*owner) + "' is outside zone '" +
-                  nameToText(ctx.origin_lower) + "'");
-        owner.reset();
-      }
+      // An owner outside the zone is zone::compile's to refuse, at this key (name_at).
+      if (!owner) error(*name, name_key, "invalid domain name '" + *text + "': " + reason);
     }
   } else if (!f.given("name")) {
     error(node, key, "missing required key 'name'");
@@ -233,9 +230,6 @@ void Loader::loadRecord(const YAML::Node& node, const std::string& key, const Zo
         error(*type_node, type_key, "unknown record type '" + *text + "'");
       } else if (*parsed == kTypeSoa) {
         error(*type_node, type_key, "use the zone's soa: key instead of an SOA record");
-      } else if (*parsed == kTypeOpt || (*parsed >= 128 && *parsed <= 255)) {
-        // RFC 6895 §3.1: OPT and the meta/query types never appear in zone data.
-        error(*type_node, type_key, "type " + *text + " cannot appear in zone data");
       } else {
         type = *parsed;
       }
@@ -255,8 +249,35 @@ void Loader::loadRecord(const YAML::Node& node, const std::string& key, const Zo
     }
   }
 
+  // Where name: and type: were written, for zone::compile's errors about the owner or the type.
+  const zone::Record::Mark name_at = markOf(f.get("name"));
+  const zone::Record::Mark type_at = markOf(f.get("type"));
+
+  if (type != 0 && !zone::isDataType(type)) {
+    // A type that is never zone data (OPT, the meta and query types) is zone::compile's to refuse,
+    // at the type: key. Its values have no format to parse and no pool can answer for it: the
+    // entry goes on as one record without RDATA, and nothing else is built from it.
+    if (owner && ttl_ok) {
+      zone::Record record;
+      record.owner = *owner;
+      record.type = type;
+      record.ttl = record_ttl;
+      record.where = at(node);
+      record.key = key;
+      record.name_at = name_at;
+      record.type_at = type_at;
+      out.push_back(std::move(record));
+    }
+    type = 0;
+  }
+
   if (f.given("pool")) {
+    const size_t first = out.size();
     loadPoolRecord(node, f, key, ctx, owner, type, record_ttl, ttl_ok && f.given("ttl"), out);
+    for (size_t i = first; i < out.size(); ++i) {
+      out[i].name_at = name_at;
+      out[i].type_at = type_at;
+    }
     return;
   }
   for (const char* pool_only : {"failover_ttl", "when_all_down", "fallback"}) {
@@ -308,6 +329,8 @@ void Loader::loadRecord(const YAML::Node& node, const std::string& key, const Zo
     record.rdata = std::move(*rdata);
     record.where = at(value_node);
     record.key = key;
+    record.name_at = name_at;
+    record.type_at = type_at;
     out.push_back(std::move(record));
   }
 }

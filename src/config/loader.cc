@@ -11,6 +11,7 @@
 
 #include "alias_counter.h"
 #include "understudy/common/bounded_file.h"
+#include "understudy/zone/compile.h"
 
 namespace understudy::config {
 namespace detail {
@@ -220,6 +221,13 @@ void Loader::loadDocuments(Config& config) {
     if (!usable[i]) continue;
     switchTo(docs_[i]);
     if (auto zones = docs_[i].top.get("zones")) loadZones(*zones, config.zones);
+  }
+  // Zone content (a zone defined twice, an owner outside its zone, a type that is never zone
+  // data) is zone::compile's to judge. Its checks of single entries run here too, over the zones
+  // read so far, so that one `understudy check` still reports them beside the errors above; each
+  // names the file, line, column and key it was written at.
+  for (Diagnostic& d : zone::checkSources(config.zones)) {
+    error(std::move(d.where), std::move(d.key), std::move(d.message));
   }
   switchTo(docs_[0]);
   config_ = nullptr;

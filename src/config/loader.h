@@ -58,7 +58,7 @@ class Loader {
   struct ZoneContext {
     std::string key;           // "zones[0]"
     std::string origin;        // wire, case as written; relative names complete with it
-    std::string origin_lower;  // for the outside-the-zone check
+    std::string origin_lower;  // the ZoneSource's origin
     bool origin_valid = false;
     uint32_t default_ttl = kDefaultZoneTtl;
   };
@@ -138,7 +138,6 @@ class Loader {
   std::string base_dir_;
   Config* config_ = nullptr;
   std::vector<Document> docs_;
-  std::map<std::string, SourceLocation> zones_seen_;  // lowercased origin -> first definition
   bool listen_given_ = false;
   std::vector<Diagnostic> errors_;  // the first kMaxReportedDiagnostics
   size_t error_count_ = 0;          // all of them

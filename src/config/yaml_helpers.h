@@ -22,7 +22,6 @@ namespace understudy::config::detail {
 inline constexpr uint64_t kMaxTtl = 2147483647;  // RFC 2181 §8: TTLs are 31-bit
 inline constexpr uint32_t kDefaultZoneTtl = 3600;
 inline constexpr uint16_t kTypeSoa = 6;
-inline constexpr uint16_t kTypeOpt = 41;
 inline constexpr unsigned kMaxThreads = 256;
 inline constexpr std::chrono::milliseconds kMinTcpIdle{100};
 inline constexpr std::chrono::milliseconds kMaxTcpIdle{3600 * 1000};
@@ -30,7 +29,6 @@ inline constexpr std::chrono::milliseconds kMaxTcpIdle{3600 * 1000};
 // The root name in wire format.
 inline const std::string kRootWire(1, '\0');
 
-using dns::isSubdomain;
 using dns::lowered;
 using dns::nameToText;
 
