@@ -1,8 +1,11 @@
 #include "understudy/zone/compile.h"
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <numeric>
+#include <optional>
+#include <string>
 
 #include "understudy/dns/message.h"
 #include "understudy/dns/name.h"
@@ -25,16 +28,61 @@ std::string where(const Record& r) {
   return s.substr(0, s.size() - 2);  // drop the ": " before the empty message
 }
 
-bool isMetaType(uint16_t t) {
-  // RFC 6895 §3.1: OPT and 128-255 are meta/query types, never zone data.
-  return t == rrtype::kOpt || (t >= 128 && t <= 255) || t == 0;
-}
-
 std::string typeName(uint16_t t) {
   return typeToText(t);
 }
 
 constexpr uint32_t kNone = UINT32_MAX;
+
+// A problem with the owner or the type of `r`: at that field's own config key when it has one (a
+// YAML record's `name:` or `type:`), else at the record.
+Diagnostic atField(const Record& r, Record::Mark mark, const char* field, std::string message) {
+  if (mark.line == 0) return at(r, std::move(message));
+  return Diagnostic{SourceLocation{r.where.file, mark.line, mark.column},
+                    r.key.empty() ? std::string() : r.key + "." + field, std::move(message)};
+}
+
+// A record of a YAML entry with several values is several Records with one owner and one type:
+// a mistake in those is the entry's, reported once.
+void report(std::vector<Diagnostic>& errors, Diagnostic d) {
+  if (!errors.empty()) {
+    const Diagnostic& last = errors.back();
+    if (last.where.file == d.where.file && last.where.line == d.where.line &&
+        last.where.column == d.where.column && last.key == d.key && last.message == d.message) {
+      return;
+    }
+  }
+  errors.push_back(std::move(d));
+}
+
+// ---- the checks of one zone entry or one record alone (compile and checkSources) ----
+
+// `zone_text`: the zone's origin in presentation format.
+Diagnostic outsideZone(const Record& r, const std::string& zone_text) {
+  return atField(r, r.name_at, "name",
+                 "record owner '" + nameToText(r.owner) + "' is outside zone '" + zone_text + "'");
+}
+
+// What the record's type and TTL allow, whatever the other records are.
+std::optional<Diagnostic> contentProblem(const Record& r) {
+  if (!isDataType(r.type)) {
+    return atField(r, r.type_at, "type",
+                   "type " + typeName(r.type) + " cannot appear in zone data");
+  }
+  if (r.ttl > dns::kMaxTtl) {
+    return at(r, "TTL " + std::to_string(r.ttl) + " out of range (0..2147483647)");
+  }
+  return std::nullopt;
+}
+
+Diagnostic duplicateZone(const ZoneSource& src, const ZoneSource& first) {
+  Diagnostic first_at{first.where, "", ""};
+  std::string text = first_at.str();
+  text.resize(text.size() - 2);  // drop the ": " before the empty message
+  return Diagnostic{
+      src.where, src.key,
+      "duplicate zone '" + nameToText(src.origin) + "' (first defined at " + text + ")"};
+}
 
 }  // namespace
 
@@ -155,8 +203,7 @@ class ZoneBuilder {
       std::string_view key(keys_.data() + start, r.owner.size());
       if (!dns::isSubdomain(key, src_.origin)) {
         keys_.resize(start);
-        errors_.push_back(at(
-            r, "record owner '" + nameToText(r.owner) + "' is outside zone '" + zone_text_ + "'"));
+        report(errors_, outsideZone(r, zone_text_));
         previous = nullptr;
         continue;
       }
@@ -174,15 +221,9 @@ class ZoneBuilder {
   }
 
   bool validRecord(const Record& r) {
-    if (isMetaType(r.type)) {
-      errors_.push_back(at(r, "type " + typeName(r.type) + " cannot appear in zone data"));
-      return false;
-    }
-    if (r.ttl > dns::kMaxTtl) {
-      errors_.push_back(at(r, "TTL " + std::to_string(r.ttl) + " out of range (0..2147483647)"));
-      return false;
-    }
-    return true;
+    std::optional<Diagnostic> problem = contentProblem(r);
+    if (problem) report(errors_, std::move(*problem));
+    return !problem;
   }
 
   // Pass 2: records per node (configuration order), then per type, into RRsets.
@@ -519,12 +560,7 @@ std::shared_ptr<const Snapshot> compile(const std::vector<ZoneSource>& zones,
   for (const ZoneSource& src : zones) {
     auto [it, inserted] = seen.emplace(src.origin, &src);
     if (!inserted) {
-      Diagnostic first{it->second->where, "", ""};
-      std::string first_at = first.str();
-      first_at.resize(first_at.size() - 2);
-      errors.push_back(Diagnostic{
-          src.where, src.key,
-          "duplicate zone '" + nameToText(src.origin) + "' (first defined at " + first_at + ")"});
+      errors.push_back(duplicateZone(src, *it->second));
       continue;
     }
     auto zone = std::make_unique<Zone>();
@@ -552,6 +588,38 @@ std::shared_ptr<const Snapshot> compile(const std::vector<ZoneSource>& zones,
     entry.assign(*z->soa);
   }
   return snapshot;
+}
+
+std::vector<Diagnostic> checkSources(const std::vector<ZoneSource>& zones) {
+  std::vector<Diagnostic> errors;
+  std::map<std::string, const ZoneSource*> seen;
+  for (const ZoneSource& src : zones) {
+    auto [it, inserted] = seen.emplace(src.origin, &src);
+    if (!inserted) {
+      errors.push_back(duplicateZone(src, *it->second));
+      continue;  // as compile(): the records of a zone defined twice are not looked at
+    }
+    const std::string zone_text = nameToText(src.origin);
+    uint8_t owner[dns::kMaxNameLength];
+    for (const Record& r : src.records) {
+      // Lowercased on the stack: no allocation per record of a big zone.
+      const size_t len = std::min(r.owner.size(), sizeof owner);
+      std::memcpy(owner, r.owner.data(), len);
+      dns::lowerInPlace(reinterpret_cast<char*>(owner), len);
+      if (!dns::isSubdomain(std::string_view(reinterpret_cast<const char*>(owner), len),
+                            src.origin)) {
+        report(errors, outsideZone(r, zone_text));
+      } else if (std::optional<Diagnostic> problem = contentProblem(r)) {
+        report(errors, std::move(*problem));
+      }
+    }
+  }
+  return errors;
+}
+
+bool isDataType(uint16_t type) {
+  // RFC 6895 §3.1: OPT and 128-255 are meta/query types, never zone data; 0 is reserved.
+  return type != 0 && type != rrtype::kOpt && (type < 128 || type > 255);
 }
 
 }  // namespace understudy::zone

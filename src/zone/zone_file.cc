@@ -459,8 +459,8 @@ class Reader {
     // (and clang 14, which builds the fuzzers, has no parenthesized aggregate initialization).
     records->push_back(Record{std::string(reinterpret_cast<const char*>(owner_), owner_len_), type,
                               ttl, generic ? std::move(*generic) : std::string(rdata_),
-                              std::nullopt, SourceLocation{path_, lexer_.line(), 0},
-                              std::string()});
+                              std::nullopt, SourceLocation{path_, lexer_.line(), 0}, std::string(),
+                              Record::Mark(), Record::Mark()});
   }
 
   // ---- RDATA of the common types, into rdata_. False: not one of them, ask parseRdata().

@@ -24,7 +24,8 @@ enum class NameError : uint8_t {
 };
 
 // "empty label", "label longer than 63 octets", ...: the words the zone-file reader and the
-// control API use. (The YAML config words some of them as ldns did; see src/config/loader.cc.)
+// control API use. (The YAML config words some of them as ldns did; see
+// src/config/yaml_helpers.cc.)
 const char* nameErrorText(NameError error) noexcept;
 
 // The one parser of names in presentation format (RFC 1035 §5.1), for the config, zone files and

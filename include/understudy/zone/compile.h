@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <vector>
 
@@ -17,5 +18,14 @@ namespace understudy::zone {
 std::shared_ptr<const Snapshot> compile(const std::vector<ZoneSource>& zones,
                                         const ServingOptions& options,
                                         std::vector<Diagnostic>* warnings = nullptr);
+
+// The checks of compile() that look at one zone entry or one record alone, before any tree is
+// built: a zone named twice, an owner outside its zone, a type that cannot be zone data, a TTL
+// above 2^31-1. compile() makes them as it builds; the config loader calls this so that they are
+// reported beside its own errors, in one pass. Each error once, in configuration order.
+std::vector<Diagnostic> checkSources(const std::vector<ZoneSource>& zones);
+
+// Whether records of `type` can be zone data: not 0, OPT or a meta/query type (RFC 6895 §3.1).
+bool isDataType(uint16_t type);
 
 }  // namespace understudy::zone

@@ -27,6 +27,15 @@ struct Record {
   std::optional<PooledId> pooled;
   SourceLocation where;
   std::string key;  // config key path, e.g. "zones[0].records[2]"; empty for zone-file records
+  // Where the owner name and the type were written when the config gives them keys of their own
+  // (`<key>.name` and `<key>.type` of a YAML record; line 0 for zone-file records, whose line is
+  // `where`): zone::compile's errors about the owner or the type point there, not at the value.
+  struct Mark {
+    int line = 0;  // 1-based, in where.file
+    int column = 0;
+  };
+  Mark name_at;
+  Mark type_at;
 };
 
 struct ZoneSource {

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -26,21 +27,32 @@ std::string wire(const std::vector<std::string>& labels) {
   return out;
 }
 
+zone::Record make(const std::string& owner, uint16_t type, const std::string& rdata,
+                  std::optional<zone::PooledId> pooled) {
+  zone::Record r;
+  r.owner = owner;
+  r.type = type;
+  r.ttl = 300;
+  r.rdata = rdata;
+  r.pooled = pooled;
+  return r;
+}
+
 zone::Record soa(const std::string& origin) {
   // MNAME and RNAME as the root name; SERIAL 7, then REFRESH RETRY EXPIRE MINIMUM.
   std::string rdata = "\0\0"s;
   for (uint32_t v : {7u, 3600u, 600u, 86400u, 60u}) {
     for (int shift = 24; shift >= 0; shift -= 8) rdata += static_cast<char>((v >> shift) & 0xff);
   }
-  return zone::Record{origin, 6, 3600, rdata, std::nullopt, {}, ""};
+  return make(origin, 6, rdata, std::nullopt);
 }
 
 zone::Record pooled(const std::string& owner, uint16_t type, uint32_t id) {
-  return zone::Record{owner, type, 300, "", zone::PooledId{id}, {}, ""};
+  return make(owner, type, "", zone::PooledId{id});
 }
 
 zone::Record address(const std::string& owner) {
-  return zone::Record{owner, 1, 300, "\xc0\x00\x02\x01"s, std::nullopt, {}, ""};
+  return make(owner, 1, "\xc0\x00\x02\x01"s, std::nullopt);
 }
 
 EndpointSpec endpoint(const std::string& address, unsigned priority) {
