@@ -1,4 +1,4 @@
-#include "http_prober.h"
+#include "understudy/health/http_prober.h"
 
 #include <curl/curl.h>
 #include <sys/socket.h>

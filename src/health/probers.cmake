@@ -8,6 +8,7 @@ target_sources(understudy_health PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/http_prober.cc
   ${CMAKE_CURRENT_LIST_DIR}/tcp_prober.cc
   ${CMAKE_CURRENT_LIST_DIR}/asio_prober.cc)
-# Boost is PUBLIC: the prober headers take a boost::asio::io_context&.
-target_link_libraries(understudy_health PUBLIC understudy_common Boost::headers Threads::Threads
-  PRIVATE CURL::libcurl)
+# Boost is PUBLIC: the prober headers (include/health/understudy/health/) take a
+# boost::asio::io_context&.
+target_link_libraries(understudy_health PUBLIC Boost::headers Threads::Threads
+  PRIVATE understudy_common CURL::libcurl)
