@@ -14,7 +14,9 @@ or tests/ (followed through the project headers it reaches, resolved as the comp
     its own module or one the module's library links PUBLIC (its users see what it includes);
   - a public header is included by that name, never by a relative path or a src/ path;
   - a private header (src/<o>/) only from <o>'s own files, and from tests that link <o>;
-    never from a public header.
+    never from a public header;
+  - and the other way round, a target in src/ links no module none of its files includes,
+    and links one PUBLIC only when one of its module's public headers includes it.
 
 The link graph comes from CMake itself (cmake --graphviz: solid edges are PUBLIC, dashed
 INTERFACE, dotted PRIVATE), the target of each source and its include path from
@@ -114,11 +116,13 @@ def main():
     entries = compile_entries(build)
 
     # Each target's module: the one its sources live in (src/<m>/ or tests/unit/<m>/).
-    target_module = {}
+    target_module, src_targets = {}, set()
     for source, target, _ in entries:
         kind, module = module_of(source)
         if kind in ("private", "test") and module:
             target_module.setdefault(target, set()).add(module)
+        if kind == "private":
+            src_targets.add(target)
     for target, modules in target_module.items():
         if len(modules) > 1:
             sys.exit(f"check_includes: {target} has sources in several modules: {sorted(modules)}")
@@ -148,6 +152,9 @@ def main():
         return modules, {target_module[d] for d in direct if d in target_module}
 
     violations = []
+    # The modules whose headers a library's own files include (sources and private headers, per
+    # target; public headers, per module): a module link nothing needs is reported as well.
+    used_by_target, used_by_public = {}, {}
     contents = {}
 
     def includes(path):
@@ -183,6 +190,10 @@ def main():
             who = f"(target {target})" if kind != "public" else f"(a public header of {module})"
             resolved = resolve(path, name, dirs)
             named = MODULE_NAME_RE.match(name)
+            if named and kind == "public":
+                used_by_public.setdefault(module, set()).add(named.group(1))
+            elif named and kind == "private" and module == target_module.get(target):
+                used_by_target.setdefault(target, set()).add(named.group(1))
             if named and named.group(1) not in allowed:
                 how = "PUBLIC " if kind == "public" else ""
                 violations.append(f"{where}: module {named.group(1)} is not linked {how}{who}")
@@ -207,12 +218,30 @@ def main():
             path = os.path.join(directory, name)
             check_file(path, None, [], {path})
 
+    # Every module a src/ target links, it uses; PUBLIC only when a public header needs it.
+    for target in sorted(src_targets):
+        module = target_module[target]
+        has_public = os.path.isdir(os.path.join(INCLUDE, module))
+        used = used_by_target.get(target, set()) | used_by_public.get(module, set())
+        for dep, visibility in graph.get(target, []):
+            other = target_module.get(dep)
+            if other is None or other == module:
+                continue
+            if other not in used:
+                violations.append(f"{target} links {dep} but none of its files includes a "
+                                  f"header of {other}: drop the link")
+            elif (visibility == "PUBLIC" and has_public
+                  and other not in used_by_public.get(module, set())):
+                violations.append(f"{target} links {dep} PUBLIC but no public header of {module} "
+                                  f"includes a header of {other}: make it PRIVATE")
+
     violations = sorted(set(violations))
     for v in violations:
         print(v)
     if violations:
-        print(f"check_includes: {len(violations)} include(s) cross the module layering "
-              "(docs/architecture.md, \"Modules\")", file=sys.stderr)
+        sys.stdout.flush()
+        print(f"check_includes: {len(violations)} layering violation(s) (docs/architecture.md, "
+              "\"Modules\")", file=sys.stderr)
         return 1
     print(f"check_includes: {len(entries)} sources, their headers and every public header: OK")
     return 0
