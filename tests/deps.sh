@@ -8,6 +8,8 @@ packages=(
   dnsutils knot-dnsutils knot systemd
   # promtool: the control system tests check /metrics with Prometheus' own parser.
   prometheus
+  # tests/check_includes.py, the layering check.
+  python3
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -6,7 +6,5 @@ find_package(OpenSSL REQUIRED)  # the HTTPS test server (boost::asio::ssl)
 if(NOT TARGET unit_health)
   understudy_unit_test(health understudy_health)
 endif()
-# The prober headers are private to the module (src/health/); the tests include "health/...".
-target_include_directories(unit_health PRIVATE ${PROJECT_SOURCE_DIR}/src)
 target_link_libraries(unit_health PRIVATE OpenSSL::SSL OpenSSL::Crypto Boost::headers
   Threads::Threads)

@@ -6,7 +6,7 @@ if(NOT TARGET unit_notify)
   understudy_unit_test(notify understudy_notify)
 endif()
 # The payload and webhook headers are private to the module (src/notify/); the tests include
-# "notify/...".
-target_include_directories(unit_notify PRIVATE ${PROJECT_SOURCE_DIR}/src)
+# them by file name.
+target_include_directories(unit_notify PRIVATE ${PROJECT_SOURCE_DIR}/src/notify)
 target_link_libraries(unit_notify PRIVATE nlohmann_json::nlohmann_json spdlog::spdlog
   Boost::headers Threads::Threads)

@@ -11,6 +11,9 @@ ci=false
 werror=OFF
 [[ $ci == true || -n "${UNDERSTUDY_WERROR:-}" ]] && werror=ON
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DUNDERSTUDY_WERROR=$werror
+# Layering (issue 13): no file includes a header of a module its target does not link. Seconds,
+# so before the build: a violation fails here, not after the long stages.
+python3 tests/check_includes.py "$build_dir"
 cmake --build "$build_dir" -j2
 ctest --test-dir "$build_dir" --output-on-failure -j2 --timeout 300
 # CI (or UNDERSTUDY_HARDENING=1): the whole suite again under ASan+UBSan+LSan, each fuzz target

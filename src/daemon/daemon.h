@@ -15,13 +15,13 @@
 #include <thread>
 #include <vector>
 
-#include "daemon/lifecycle.h"
-#include "daemon/reload_worker.h"
-#include "health/asio_prober.h"
+#include "lifecycle.h"
+#include "reload_worker.h"
 #include "understudy/config/config.h"
 #include "understudy/control/control_server.h"
 #include "understudy/control/sources.h"
 #include "understudy/failover/monitor.h"
+#include "understudy/health/asio_prober.h"
 #include "understudy/health/asio_timer_service.h"
 #include "understudy/health/shared_prober.h"
 #include "understudy/notify/notifier.h"

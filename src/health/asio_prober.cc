@@ -1,4 +1,4 @@
-#include "asio_prober.h"
+#include "understudy/health/asio_prober.h"
 
 namespace understudy::health {
 

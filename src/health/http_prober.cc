@@ -1,4 +1,4 @@
-#include "http_prober.h"
+#include "understudy/health/http_prober.h"
 
 #include <curl/curl.h>
 #include <sys/socket.h>
@@ -7,13 +7,12 @@
 
 #include <algorithm>
 #include <array>
-#include <mutex>
 #include <string>
 #include <string_view>
 
-#include "curl_multi.h"
 #include "socket_error.h"
 #include "understudy/health/late_callbacks.h"
+#include "understudy/http/curl_multi.h"
 
 namespace understudy::health {
 
@@ -22,13 +21,6 @@ namespace asio = boost::asio;
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-void initCurlOnce() {
-  // curl_global_init must run once, before any other curl call; call_once makes that hold however
-  // many probers exist. (It also initialises OpenSSL, so create the first prober early.)
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 bool isIpv6(std::string_view address) {
   return address.find(':') != std::string_view::npos;
@@ -375,8 +367,8 @@ Outcome HttpProber::Transfer::judge(CURLcode code) {
 }
 
 HttpProber::HttpProber(asio::io_context& io) : io_(io) {
-  initCurlOnce();
-  for (size_t i = 0; i < kShards; ++i) multis_.push_back(CurlMulti::create(io));
+  http::initCurlOnce();  // it also initialises OpenSSL: create the first prober early
+  for (size_t i = 0; i < kShards; ++i) multis_.push_back(http::CurlMulti::create(io));
 }
 
 HttpProber::~HttpProber() {
@@ -385,8 +377,8 @@ HttpProber::~HttpProber() {
   probes_.clear();
 }
 
-CurlMulti& HttpProber::leastLoaded() {
-  CurlMulti* best = multis_.front().get();
+http::CurlMulti& HttpProber::leastLoaded() {
+  http::CurlMulti* best = multis_.front().get();
   for (auto& m : multis_) {
     if (m->size() < best->size()) best = m.get();
   }
@@ -396,7 +388,7 @@ CurlMulti& HttpProber::leastLoaded() {
 void HttpProber::probe(const ProbeTarget& target, Done done) {
   auto transfer = std::make_shared<Transfer>(io_, target, std::move(done));
   Transfer* raw = transfer.get();
-  CurlMulti& multi = leastLoaded();
+  http::CurlMulti& multi = leastLoaded();
   probes_.emplace(raw, std::make_pair(transfer, &multi));
   // Handlers hold weak pointers: once a probe is finished or the prober is gone they do nothing,
   // and a live Transfer implies a live prober (only probes_ owns Transfers).
@@ -441,7 +433,7 @@ void HttpProber::finish(Transfer& transfer, Outcome outcome) {
   auto it = probes_.find(&transfer);
   if (it == probes_.end()) return;
   std::shared_ptr<Transfer> keep = std::move(it->second.first);
-  CurlMulti* multi = it->second.second;
+  http::CurlMulti* multi = it->second.second;
   probes_.erase(it);
   multi->remove(transfer.easy());
   boost::system::error_code ignored;

@@ -1,4 +1,4 @@
-#include "tcp_prober.h"
+#include "understudy/health/tcp_prober.h"
 
 #include <poll.h>
 #include <sys/socket.h>

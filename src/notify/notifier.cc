@@ -4,23 +4,19 @@
 
 #include <algorithm>
 #include <exception>
-#include <mutex>
 #include <optional>
 
-#include "health/curl_multi.h"
 #include "payload.h"
+#include "understudy/http/curl_multi.h"
 #include "webhook.h"
 
 namespace understudy::notify {
 
 namespace {
 
-std::shared_ptr<health::CurlMulti> createMulti(boost::asio::io_context& io) {
-  // curl_global_init must run before any other curl call; curl counts the calls, so this one
-  // and the health prober's do not disturb each other.
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-  return health::CurlMulti::create(io);
+std::shared_ptr<http::CurlMulti> createMulti(boost::asio::io_context& io) {
+  http::initCurlOnce();
+  return http::CurlMulti::create(io);
 }
 
 // Event text comes from the configuration and from receivers' answers; invalid UTF-8 in it must

@@ -8,7 +8,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "health/curl_multi.h"
+#include "understudy/http/curl_multi.h"
 
 namespace understudy::notify {
 
@@ -222,7 +222,7 @@ Webhook::Attempt::Verdict Webhook::Attempt::judge(CURLcode code) const {
   return verdict;
 }
 
-Webhook::Webhook(asio::io_context& io, std::shared_ptr<health::CurlMulti> multi,
+Webhook::Webhook(asio::io_context& io, std::shared_ptr<http::CurlMulti> multi,
                  config::WebhookConfig config, const NotifierOptions& options)
     : io_(io),
       multi_(std::move(multi)),

@@ -35,7 +35,7 @@ std::string redactUrl(const std::string& url);
 // Webhook abandons them safely.
 class Webhook : public std::enable_shared_from_this<Webhook> {
  public:
-  Webhook(boost::asio::io_context& io, std::shared_ptr<health::CurlMulti> multi,
+  Webhook(boost::asio::io_context& io, std::shared_ptr<http::CurlMulti> multi,
           config::WebhookConfig config, const NotifierOptions& options);
   ~Webhook();
   Webhook(const Webhook&) = delete;
@@ -64,7 +64,7 @@ class Webhook : public std::enable_shared_from_this<Webhook> {
   std::chrono::milliseconds backoff(unsigned retry, std::chrono::seconds retry_after);
 
   boost::asio::io_context& io_;
-  std::shared_ptr<health::CurlMulti> multi_;
+  std::shared_ptr<http::CurlMulti> multi_;
   config::WebhookConfig config_;
   NotifierOptions options_;
   std::string log_url_;

@@ -29,6 +29,7 @@ fi
 
 CC=clang-14 CXX=clang++-14 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DUNDERSTUDY_FUZZ=ON >/dev/null
+python3 tests/check_includes.py "$build_dir"  # the fuzz targets' includes (issue 13)
 cmake --build "$build_dir" -j"$(nproc)" --target fuzzers
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1}

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "fixture.h"
-#include "server/tcp_server.h"
+#include "tcp_server.h"
 #include "understudy/dns/types.h"
 #include "understudy/query/answer.h"
 #include "understudy/zone/snapshot_holder.h"

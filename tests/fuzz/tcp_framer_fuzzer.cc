@@ -19,7 +19,7 @@
 #include <span>
 #include <vector>
 
-#include "server/tcp_framer.h"
+#include "tcp_framer.h"
 #include "understudy/dns/types.h"
 
 using understudy::server::TcpFramer;

@@ -21,7 +21,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 
-#include "control/loopback_peers.h"
+#include "loopback_peers.h"
 
 namespace understudy::control {
 namespace {

@@ -1,6 +1,6 @@
 // Refusals by the control endpoint: counted every time, logged once per interval and client
 // address with a count (issue 12: 1,000 bad requests wrote 7.1 MB of log in 0.15 s).
-#include "control/control_stats.h"
+#include "control_stats.h"
 
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "control/prometheus.h"
+#include "prometheus.h"
 
 namespace understudy::control {
 namespace {

@@ -1,5 +1,5 @@
 // Override durations: "?for=10m" and `ctl drain --for 10m`.
-#include "control/duration.h"
+#include "duration.h"
 
 #include <gtest/gtest.h>
 

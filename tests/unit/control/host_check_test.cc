@@ -1,5 +1,5 @@
 // Which Host headers name the control endpoint (issue 12, DNS rebinding): a table per listener.
-#include "control/host_check.h"
+#include "host_check.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // /metrics families that come from the DNS server itself, rendered from a real Server on
 // loopback: the UDP receive buffer per listen address and the TCP accept failures by cause.
-#include "control/metrics.h"
+#include "metrics.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // The Prometheus text exposition writer (format 0.0.4): escaping, number spelling, family headers
 // and the shape of a histogram, byte for byte.
-#include "control/prometheus.h"
+#include "prometheus.h"
 
 #include <gtest/gtest.h>
 

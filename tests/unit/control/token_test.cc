@@ -1,5 +1,5 @@
 // The bearer token guarding mutations: comparison, the header, the file.
-#include "control/token.h"
+#include "token.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "control/router.h"
+#include "router.h"
 #include "understudy/config/config.h"
 
 namespace understudy::control {

@@ -1,5 +1,5 @@
 // The daemon's lifecycle state machine, event by event: what each phase does with each event.
-#include "daemon/lifecycle.h"
+#include "lifecycle.h"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // RLIMIT_NOFILE at start: what a configuration may hold open, how far the soft limit is raised,
 // and what the log says when the hard limit is too low. Each test is its own process under
 // ctest, so changing this process's limit touches nothing else.
-#include "daemon/open_files_limit.h"
+#include "open_files_limit.h"
 
 #include <gtest/gtest.h>
 #include <sys/resource.h>

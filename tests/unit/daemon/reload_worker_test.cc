@@ -1,7 +1,7 @@
 // The reload worker: a job that never returns (a read from a stuck path) is abandoned at its
 // time limit, its late result dropped, and it never blocks the next job or the worker's
 // destruction.
-#include "daemon/reload_worker.h"
+#include "reload_worker.h"
 
 #include <gtest/gtest.h>
 

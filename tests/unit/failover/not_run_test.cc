@@ -7,9 +7,9 @@
 #include <boost/asio.hpp>
 
 #include "../support/descriptors_exhausted.h"
-#include "health/asio_prober.h"
 #include "understudy/config/config.h"
 #include "understudy/failover/monitor.h"
+#include "understudy/health/asio_prober.h"
 #include "understudy/health/asio_timer_service.h"
 #include "understudy/zone/compile.h"
 

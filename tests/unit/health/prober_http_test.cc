@@ -23,8 +23,8 @@
 #include <boost/asio/ssl.hpp>
 
 #include "../support/descriptors_exhausted.h"
-#include "health/asio_prober.h"
-#include "health/http_prober.h"
+#include "understudy/health/asio_prober.h"
+#include "understudy/health/http_prober.h"
 
 namespace understudy::health {
 namespace {

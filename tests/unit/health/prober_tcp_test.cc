@@ -17,7 +17,7 @@
 #include <boost/asio.hpp>
 
 #include "../support/descriptors_exhausted.h"
-#include "health/tcp_prober.h"
+#include "understudy/health/tcp_prober.h"
 
 namespace understudy::health {
 namespace {

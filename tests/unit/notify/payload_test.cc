@@ -1,13 +1,13 @@
 // The webhook bodies, without HTTP: the generic shape and PagerDuty Events v2 (which event
 // triggers, which resolves, under which dedup_key, with which severity).
-#include "notify/payload.h"
+#include "payload.h"
 
 #include <chrono>
 #include <string>
 
 #include <gtest/gtest.h>
 
-#include "notify/webhook.h"
+#include "webhook.h"
 
 namespace understudy::notify {
 namespace {

@@ -1,5 +1,5 @@
 // TcpFramer: DNS-over-TCP framing (RFC 1035 §4.2.2, RFC 7766) on bytes alone, no socket.
-#include "server/tcp_framer.h"
+#include "tcp_framer.h"
 
 #include <gtest/gtest.h>
 

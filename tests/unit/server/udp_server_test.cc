@@ -1,6 +1,6 @@
 // UdpServer on its own: the blocking serving loop, how it stops, and how it lives through socket
 // errors. Each test runs the loop on a thread of its own, as Server does.
-#include "server/udp_server.h"
+#include "udp_server.h"
 
 #include <gtest/gtest.h>
 #include <sys/syscall.h>

@@ -1,6 +1,6 @@
 // The master-file tokenizer alone (src/zone/zone_lexer.h): entries and their tokens, quoting,
 // escapes, comments, parentheses, the line of each entry, and the errors it reports itself.
-#include "zone/zone_lexer.h"
+#include "zone_lexer.h"
 
 #include <gtest/gtest.h>
 

@@ -11,9 +11,11 @@
 
 #include "understudy/health/check.h"
 
-namespace understudy::health {
-
+namespace understudy::http {
 class CurlMulti;
+}  // namespace understudy::http
+
+namespace understudy::health {
 
 // HTTP and HTTPS checks through libcurl's multi socket interface on the caller's io_context:
 // no thread per probe and no blocking call, so thousands of probes share one thread.
@@ -53,15 +55,15 @@ class HttpProber : public Prober {
   void onSafetyTimeout(Transfer& transfer);
   void finish(Transfer& transfer, Outcome outcome);
 
-  CurlMulti& leastLoaded();
+  http::CurlMulti& leastLoaded();
 
   // libcurl's multi handle walks some per-handle tables on every transfer (its host cache and
   // handle lists), so one multi with ten thousand transfers costs O(n) per probe. Spreading the
   // probes over a few multis on the same io_context keeps each small; they share nothing.
   static constexpr size_t kShards = 32;
   boost::asio::io_context& io_;
-  std::vector<std::shared_ptr<CurlMulti>> multis_;
-  std::unordered_map<Transfer*, std::pair<std::shared_ptr<Transfer>, CurlMulti*>> probes_;
+  std::vector<std::shared_ptr<http::CurlMulti>> multis_;
+  std::unordered_map<Transfer*, std::pair<std::shared_ptr<Transfer>, http::CurlMulti*>> probes_;
   size_t peak_body_bytes_ = 0;
   uint64_t late_timeouts_ = 0;
 };

@@ -1,8 +1,15 @@
-#include "curl_multi.h"
+#include "understudy/http/curl_multi.h"
 
-namespace understudy::health {
+#include <mutex>
+
+namespace understudy::http {
 
 namespace asio = boost::asio;
+
+void initCurlOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
 
 struct CurlMulti::Socket {
   Socket(asio::io_context& io, curl_socket_t fd) : descriptor(io, fd), fd(fd) {}
@@ -182,4 +189,4 @@ void CurlMulti::collectFinished() {
   }
 }
 
-}  // namespace understudy::health
+}  // namespace understudy::http

@@ -9,7 +9,11 @@
 
 #include <boost/asio.hpp>
 
-namespace understudy::health {
+namespace understudy::http {
+
+// curl_global_init, once per process however many users ask (the health probers, the webhooks):
+// it must run before any other curl call, and it is not thread-safe. It also initialises OpenSSL.
+void initCurlOnce();
 
 // Drives one libcurl multi handle from an Asio io_context through the multi *socket* interface:
 // curl names the sockets and timeout it cares about, Asio waits for them, and each readiness
@@ -66,4 +70,4 @@ class CurlMulti : public std::enable_shared_from_this<CurlMulti> {
   bool shut_down_ = false;
 };
 
-}  // namespace understudy::health
+}  // namespace understudy::http

@@ -15,7 +15,7 @@
 #include "understudy/config/config.h"
 #include "understudy/failover/events.h"
 
-namespace understudy::health {
+namespace understudy::http {
 class CurlMulti;
 }
 
@@ -86,7 +86,7 @@ class Notifier : public failover::EventSink {
   boost::asio::io_context& io_;
   std::string instance_;
   NotifierOptions options_;
-  std::shared_ptr<health::CurlMulti> multi_;
+  std::shared_ptr<http::CurlMulti> multi_;
   std::vector<std::shared_ptr<Webhook>> hooks_;
   std::vector<std::shared_ptr<Webhook>> retired_;  // removed on reload, a request still in flight
 };

@@ -4,9 +4,9 @@
 
 #include <boost/asio.hpp>
 
-#include "http_prober.h"
-#include "tcp_prober.h"
 #include "understudy/health/check.h"
+#include "understudy/health/http_prober.h"
+#include "understudy/health/tcp_prober.h"
 
 namespace understudy::health {
 
