@@ -8,6 +8,7 @@
 
 #include "understudy/common/duration.h"
 #include "understudy/dns/name.h"
+#include "understudy/failover/wording.h"
 
 namespace understudy::failover {
 
@@ -15,15 +16,6 @@ namespace {
 
 bool sameDecision(const Decision& a, const Decision& b) {
   return a.kind == b.kind && a.addresses == b.addresses && a.ttl == b.ttl;
-}
-
-std::string clockTime(std::chrono::system_clock::time_point t) {
-  std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%H:%M:%S UTC", &tm);
-  return buf;
 }
 
 }  // namespace
@@ -168,14 +160,7 @@ size_t Monitor::adoptStateFrom(const Monitor& old) {
 // and which orphans it takes back.
 void Monitor::logOrphanedOverrides(const Monitor& old) const {
   auto describe = [](const OrphanedOverride& o) {
-    std::string text = overrideName(o.override.kind);
-    text += " on ";
-    text += o.pool;
-    text += "/";
-    text += o.address;
-    text += " until ";
-    text += o.override.expires ? clockTime(*o.override.expires) : std::string("cleared");
-    return text;
+    return describeOverride(o.pool, o.address, o.override);
   };
   auto orphans = orphanedOverrides();
   if (!orphans.empty()) {
@@ -319,7 +304,7 @@ void Monitor::publish() {
     }
     if (changed && publishing_) {
       const auto& rec = plan_->pool_records[i];
-      std::string record = dns::nameToText(rec.owner) + (rec.type == 28 ? " AAAA" : " A");
+      std::string record = describeRecord(rec.owner, rec.type);
       std::string from = describeDecision(decisions_[i]);
       std::string to = describeDecision(c.after);
       spdlog::warn("answer {} from pool {}: {} -> {}", record, rec.pool, from, to);

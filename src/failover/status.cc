@@ -1,56 +1,17 @@
 #include "understudy/failover/status.h"
 
-#include <ctime>
-
 #include "understudy/dns/name.h"
+#include "understudy/failover/wording.h"
 
 namespace understudy::failover {
 
 namespace {
-
-std::string clockTime(SystemTime t) {
-  std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%H:%M:%S UTC", &tm);
-  return buf;
-}
 
 bool isV6(const std::string& address) {
   return address.find(':') != std::string::npos;
 }
 
 }  // namespace
-
-std::string describeDecision(const Decision& d) {
-  std::string addresses;
-  for (const auto& a : d.addresses) {
-    if (!addresses.empty()) addresses += ", ";
-    addresses += a;
-  }
-  if (addresses.empty()) addresses = "nothing";
-  std::string out = addresses;
-  switch (d.kind) {
-    case Decision::Kind::kPrimary:
-      out += " (primary, ttl ";
-      break;
-    case Decision::Kind::kFailover:
-      out += " (failed over";
-      if (d.tier) {
-        out += " to priority ";
-        out += std::to_string(d.tier);
-      }
-      out += ", ttl ";
-      break;
-    case Decision::Kind::kAllDown:
-      out += " (all endpoints down, ttl ";
-      break;
-  }
-  out += std::to_string(d.ttl);
-  out += ")";
-  return out;
-}
 
 StatusIndex::StatusIndex(std::shared_ptr<const Plan> c, std::vector<health::ProbeTarget> t,
                          const std::vector<std::vector<size_t>>& by_pool)

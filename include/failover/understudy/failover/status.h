@@ -76,9 +76,6 @@ struct PoolStats {
   std::optional<SystemTime> last_transition;
 };
 
-// "192.0.2.10 (primary, ttl 300)"; also how answer changes are logged.
-std::string describeDecision(const Decision& d);
-
 // What never changes while one configuration runs: built once per Monitor, shared by all of its
 // status snapshots.
 struct StatusIndex {
