@@ -9,8 +9,10 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
@@ -21,6 +23,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <random>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
@@ -613,24 +616,62 @@ bool TcpClient::waitClosed(std::chrono::milliseconds timeout) {
   }
 }
 
+namespace {
+
+// The kernel's ephemeral range (net.ipv4.ip_local_port_range): daemons under test listen on port 0
+// and get their ports from there, so picked ports stay below it.
+std::pair<int, int> ephemeralRange() {
+  std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 32768, high = 60999;
+  in >> low >> high;
+  return {low, high};
+}
+
+bool freeOnLoopback(uint16_t port) {
+  sockaddr_storage ss;
+  socklen_t len;
+  int udp = makeSocket("127.0.0.1", port, SOCK_DGRAM, &ss, &len);
+  bool ok = bind(udp, reinterpret_cast<sockaddr*>(&ss), len) == 0;
+  int tcp = makeSocket("127.0.0.1", port, SOCK_STREAM, &ss, &len);
+  ok = ok && bind(tcp, reinterpret_cast<sockaddr*>(&ss), len) == 0;
+  ::close(tcp);
+  ::close(udp);
+  return ok;
+}
+
+}  // namespace
+
+// A port for a peer that cannot be handed a socket (knotd, a fixed control listen). Two dangers
+// with "bind port 0, read it, close it": a daemon under test in a parallel test binding port 0
+// may get the same port in the window before the peer binds it, and peers such as knotd set
+// SO_REUSEPORT, so both binds succeed and the two servers split the queries (seen as a flaky
+// answer from the wrong server). So: ports below the ephemeral range, where port 0 never lands,
+// each claimed for the life of this test process by a lock file that every test process honours.
 uint16_t pickFreePort() {
-  for (int attempt = 0; attempt < 50; ++attempt) {
-    sockaddr_storage ss;
-    socklen_t len;
-    int udp = makeSocket("127.0.0.1", 0, SOCK_DGRAM, &ss, &len);
-    if (bind(udp, reinterpret_cast<sockaddr*>(&ss), len) != 0 ||
-        getsockname(udp, reinterpret_cast<sockaddr*>(&ss), &len) != 0) {
-      ::close(udp);
+  static std::vector<int> claims;  // lock descriptors, held until the process exits
+  static std::mt19937 random(std::random_device{}() ^ static_cast<unsigned>(getpid()));
+  const auto [ephemeral_low, ephemeral_high] = ephemeralRange();
+  int low = 20000, high = ephemeral_low - 1;
+  if (high - low < 1000) {  // an unusual range: use the ports above it instead
+    low = ephemeral_high + 1;
+    high = 65535;
+  }
+  const std::string dir = "/tmp/understudy-test-ports";
+  ::mkdir(dir.c_str(), 01777);
+  std::uniform_int_distribution<int> pick(low, high);
+  for (int attempt = 0; attempt < 500; ++attempt) {
+    const auto port = static_cast<uint16_t>(pick(random));
+    std::string lock = dir + "/" + std::to_string(port);
+    int fd = ::open(lock.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0666);
+    if (fd < 0) continue;
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0 || !freeOnLoopback(port)) {
+      ::close(fd);
       continue;
     }
-    uint16_t port = ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
-    int tcp = makeSocket("127.0.0.1", port, SOCK_STREAM, &ss, &len);
-    bool ok = bind(tcp, reinterpret_cast<sockaddr*>(&ss), len) == 0;
-    ::close(tcp);
-    ::close(udp);
-    if (ok) return port;
+    claims.push_back(fd);
+    return port;
   }
-  throw std::runtime_error("no free loopback port found");
+  throw std::runtime_error("no free loopback port found below the ephemeral range");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -201,7 +201,8 @@ class TcpClient {
   int fd_ = -1;
 };
 
-// A port free on 127.0.0.1 for both UDP and TCP at the time of the call.
+// A port free on 127.0.0.1 for both UDP and TCP, below the ephemeral range and claimed for the
+// life of the calling test process (harness.cc says why).
 uint16_t pickFreePort();
 
 // ---------------------------------------------------------------------------------------------
