@@ -8,6 +8,8 @@ packages=(
   dnsutils knot-dnsutils knot systemd
   # promtool: the control system tests check /metrics with Prometheus' own parser.
   prometheus
+  # The keygen system test checks DS and signing with ldns's and BIND's own tools.
+  ldnsutils bind9-utils
   # tests/check_includes.py, the layering check.
   python3
 )

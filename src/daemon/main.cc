@@ -10,6 +10,7 @@
 #include "understudy/control/ctl.h"
 #include "understudy/control/log_format.h"
 #include "understudy/dns/name.h"
+#include "understudy/dnssec/keys.h"
 #include "understudy/version.h"
 
 namespace understudy::daemon {
@@ -40,6 +41,33 @@ int runCheck(const std::string& path) {
     for (const auto& d : e.diagnostics()) std::fprintf(stderr, "error: %s\n", d.str().c_str());
     std::fprintf(stderr, "%s: %zu error%s\n", path.c_str(), e.diagnostics().size(),
                  e.diagnostics().size() == 1 ? "" : "s");
+    return 1;
+  }
+}
+
+// understudy keygen ZONE: a CSK into `dir`, then what the operator needs: the files, the DNSKEY
+// and the DS to give the parent zone.
+int runKeygen(const std::string& zone, const std::string& algorithm_text, const std::string& dir) {
+  int algorithm = -1;
+  if (algorithm_text == "13" || algorithm_text == "ECDSAP256SHA256") algorithm = 13;
+  if (algorithm_text == "15" || algorithm_text == "ED25519") algorithm = 15;
+  if (algorithm < 0) {
+    std::fprintf(stderr, "error: --algorithm %s: use 13 (ECDSAP256SHA256) or 15 (ED25519)\n",
+                 algorithm_text.c_str());
+    return 1;
+  }
+  try {
+    dnssec::GeneratedKey k = dnssec::generateCsk(zone, static_cast<uint8_t>(algorithm), dir);
+    std::printf("; wrote %s\n", k.key_path.c_str());
+    std::printf("; wrote %s (mode 0600)\n", k.private_path.c_str());
+    std::printf("; DNSKEY (CSK, key tag %u, algorithm %d %s):\n", k.tag, algorithm,
+                dnssec::algorithmName(static_cast<uint8_t>(algorithm)).c_str());
+    std::printf("%s\n", k.dnskey.c_str());
+    std::printf("; DS for the parent zone (SHA-256):\n");
+    std::printf("%s\n", k.ds.c_str());
+    return 0;
+  } catch (const dnssec::KeyError& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
     return 1;
   }
 }
@@ -102,7 +130,20 @@ int main(int argc, char** argv) {
     sub->add_option("ENDPOINT", endpoint, "endpoint address as answered")->required();
     if (a.timed) sub->add_option("--for", ctl_options.duration, "expire after e.g. 30s, 10m, 2h");
   }
+
+  // understudy keygen ZONE [--algorithm 13|15] [--dir DIR]
+  auto* keygen = app.add_subcommand(
+      "keygen", "generate a DNSSEC combined signing key (CSK) and print its DNSKEY and DS");
+  std::string keygen_zone, keygen_dir = ".";
+  std::string keygen_algorithm = "13";
+  keygen->add_option("ZONE", keygen_zone, "zone name, e.g. example.com")->required();
+  keygen->add_option("-a,--algorithm", keygen_algorithm, "13 (ECDSAP256SHA256) or 15 (ED25519)")
+      ->capture_default_str();
+  keygen->add_option("-d,--dir", keygen_dir, "directory to write the key files into")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+
+  if (*keygen) return runKeygen(keygen_zone, keygen_algorithm, keygen_dir);
 
   if (*check) return runCheck(check_path);
   if (*ctl) {
