@@ -12,7 +12,7 @@
 #include "understudy/failover/plan.h"
 #include "understudy/health/check.h"
 #include "understudy/zone/record.h"
-#include "understudy/zone/snapshot.h"
+#include "understudy/zone/serving_options.h"
 
 namespace understudy::config {
 

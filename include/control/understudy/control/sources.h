@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "understudy/failover/monitor.h"
+#include "understudy/failover/override_change.h"
 #include "understudy/failover/status.h"
 #include "understudy/notify/notifier.h"
 #include "understudy/server/server.h"

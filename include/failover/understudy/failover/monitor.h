@@ -15,6 +15,7 @@
 #include "understudy/failover/change_set.h"
 #include "understudy/failover/controller.h"
 #include "understudy/failover/events.h"
+#include "understudy/failover/override_change.h"
 #include "understudy/failover/overrides.h"
 #include "understudy/failover/plan.h"
 #include "understudy/failover/status.h"
@@ -23,29 +24,6 @@
 #include "understudy/zone/snapshot_holder.h"
 
 namespace understudy::failover {
-
-// A change an operator asks for through the control endpoint: set (kind) or clear (no kind) the
-// override on one endpoint.
-struct OverrideChange {
-  std::string pool;
-  std::string address;
-  std::optional<OverrideKind> kind;  // nullopt = clear
-  std::optional<std::chrono::seconds> duration;
-};
-
-struct OverrideChangeResult {
-  enum class Result : uint8_t {
-    kDone,            // set, or cleared
-    kNothingToClear,  // a clear where there was no override: the endpoint is as asked
-    kNotFound,        // no such pool or endpoint (an orphaned override can still be cleared)
-  };
-  Result result = Result::kDone;
-  std::string message;  // why, for kNothingToClear and kNotFound
-  // The endpoint afterwards: whether answers count it as healthy (unset when the configuration
-  // does not have it), and its override.
-  std::optional<bool> serving;
-  std::optional<Override> override;
-};
 
 class Monitor {
  public:
