@@ -505,6 +505,9 @@ OverrideChangeResult Monitor::change(const OverrideChange& c) {
   }
   if (exists) result.serving = controller_.effectiveUp(p, e);
   if (const Override* o = overrides_->find(c.pool, c.address)) result.override = *o;
+  // Read your writes: the status copy that shows this change goes out before the answer does,
+  // so `ctl clear` followed by `ctl status` never shows the override still there.
+  if (status_dirty_ && on_status) sendStatus();
   return result;
 }
 
