@@ -14,14 +14,7 @@ ControlEndpoint Loader::controlEndpoint(std::string_view yaml) {
   ControlEndpoint out;
   out.listen.address = "127.0.0.1";
   out.listen.port = kDefaultControlPort;
-  YAML::Node root;
-  try {
-    std::string text(yaml);
-    if (!withinAliasBudget(text)) throw ConfigError(std::move(errors_));
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    throw ConfigError(Diagnostic{at(e.mark), "", e.msg});
-  }
+  YAML::Node root = parse(yaml);
   // An empty file, a top level that is not a map, or a `control:` that is not a map: the
   // endpoint is off, as the daemon would have it.
   if (!root.IsMap()) return out;

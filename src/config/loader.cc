@@ -16,17 +16,20 @@
 namespace understudy::config {
 namespace detail {
 
-Config Loader::load(std::string_view yaml) {
-  Config config;
-  config.path = file_;
-  YAML::Node root;
+YAML::Node Loader::parse(std::string_view yaml) {
   try {
     std::string text(yaml);
     if (!withinAliasBudget(text)) throw ConfigError(std::move(errors_));
-    root = YAML::Load(text);
+    return YAML::Load(text);
   } catch (const YAML::Exception& e) {
     throw ConfigError(Diagnostic{at(e.mark), "", e.msg});
   }
+}
+
+Config Loader::load(std::string_view yaml) {
+  Config config;
+  config.path = file_;
+  YAML::Node root = parse(yaml);
   try {
     docs_.push_back(Document{file_, base_dir_, root, canonical(file_), {}});
     std::vector<std::string> stack = {docs_.front().canonical};

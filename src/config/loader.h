@@ -71,6 +71,9 @@ class Loader {
     error(at(node), std::move(key), std::move(message));
   }
   bool withinAliasBudget(const std::string& text);
+  // The main file's text as YAML, within the alias budget; throws ConfigError (with the line and
+  // column of a syntax error).
+  YAML::Node parse(std::string_view yaml);
 
   // ---- the main file and its includes (loader.cc) ----
   static std::string canonical(const std::string& path);

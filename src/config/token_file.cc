@@ -1,7 +1,7 @@
 #include "understudy/config/token_file.h"
 
-#include <fcntl.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "understudy/common/bounded_file.h"
+#include "understudy/common/new_file.h"
 
 namespace understudy::config {
 
@@ -105,14 +106,6 @@ std::optional<std::string> readTokenFile(const std::string& path, std::string* e
 
 bool createTokenFile(const std::string& path, bool* created, std::string* error) {
   *created = false;
-  // O_EXCL|O_NOFOLLOW: never write through a link or over a file someone put there meanwhile;
-  // an existing file is left alone (and then checked like any token file).
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    if (errno == EEXIST) return true;
-    if (error) *error = "cannot create token file " + quoted(path) + ": " + std::strerror(errno);
-    return false;
-  }
   // 32 random bytes as 64 hex digits: 256 bits, one word in an Authorization header.
   unsigned char random[32];
   size_t have = 0;
@@ -129,17 +122,27 @@ bool createTokenFile(const std::string& path, bool* created, std::string* error)
     text += kHex[b & 15];
   }
   text += '\n';
-  bool ok = have == sizeof random &&
-            ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  const int saved = errno;
-  ::close(fd);
-  if (!ok) {
-    ::unlink(path.c_str());
-    if (error) {
-      *error = "cannot write token file " + quoted(path) + ": " +
-               (have == sizeof random ? std::strerror(saved) : "no random bytes");
-    }
+  if (have != sizeof random) {
+    // Nothing to write; a token file that already exists is still fine.
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) == 0) return true;
+    if (error) *error = "cannot write token file " + quoted(path) + ": no random bytes";
     return false;
+  }
+  // An existing file is left alone (and then checked like any token file); never written through
+  // a link or over a file someone put there meanwhile.
+  int err = 0;
+  switch (writeNewFile(path, text, 0600, &err)) {
+    case NewFile::kExists:
+      return true;
+    case NewFile::kCannotCreate:
+      if (error) *error = "cannot create token file " + quoted(path) + ": " + std::strerror(err);
+      return false;
+    case NewFile::kCannotWrite:
+      if (error) *error = "cannot write token file " + quoted(path) + ": " + std::strerror(err);
+      return false;
+    case NewFile::kWritten:
+      break;
   }
   *created = true;
   return true;

@@ -21,6 +21,7 @@
 #include <ldns/ldns.h>
 
 #include "understudy/common/bounded_file.h"
+#include "understudy/common/new_file.h"
 #include "understudy/dns/name.h"
 
 namespace understudy::dnssec {
@@ -110,38 +111,28 @@ std::string errnoText(int err) {
   return std::strerror(err);
 }
 
-// Creates `path` with O_EXCL and `mode` and writes `content`. "" on success, else the sentence.
-std::string writeNewFile(const std::string& path, const std::string& content, mode_t mode) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
-  if (fd < 0) {
-    int err = errno;
-    std::string msg = "cannot create ";
-    msg.append(path).append(": ").append(errnoText(err));
-    if (err == EEXIST) msg.append(" (an existing key file is never overwritten)");
-    return msg;
-  }
-  size_t done = 0;
-  while (done < content.size()) {
-    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      int err = errno;
-      ::close(fd);
-      ::unlink(path.c_str());
-      std::string msg = "cannot write ";
-      msg.append(path).append(": ").append(errnoText(err));
+// Creates `path` with `mode` (never over an existing file) and writes `content`. "" on success,
+// else the sentence.
+std::string writeKeyFile(const std::string& path, const std::string& content, mode_t mode) {
+  int err = 0;
+  std::string msg;
+  switch (writeNewFile(path, content, mode, &err)) {
+    case NewFile::kWritten:
+      return "";
+    case NewFile::kExists:
+      msg = "cannot create ";
+      msg.append(path).append(": ").append(errnoText(EEXIST));
+      msg.append(" (an existing key file is never overwritten)");
       return msg;
-    }
-    done += static_cast<size_t>(n);
+    case NewFile::kCannotCreate:
+      msg = "cannot create ";
+      break;
+    case NewFile::kCannotWrite:
+      msg = "cannot write ";
+      break;
   }
-  if (::close(fd) != 0) {
-    int err = errno;
-    ::unlink(path.c_str());
-    std::string msg = "cannot write ";
-    msg.append(path).append(": ").append(errnoText(err));
-    return msg;
-  }
-  return "";
+  msg.append(path).append(": ").append(errnoText(err));
+  return msg;
 }
 
 std::string utcStamp() {
@@ -319,9 +310,9 @@ GeneratedKey generateCsk(const std::string& zone, uint8_t algorithm, const std::
     key_text.append(out.dnskey).append("\n");
 
     // The secret first, never readable by anyone else; the public half only once it exists.
-    std::string err = writeNewFile(out.private_path, private_text, 0600);
+    std::string err = writeKeyFile(out.private_path, private_text, 0600);
     if (!err.empty()) throw KeyError(err);
-    err = writeNewFile(out.key_path, key_text, 0644);
+    err = writeKeyFile(out.key_path, key_text, 0644);
     if (!err.empty()) {
       ::unlink(out.private_path.c_str());
       throw KeyError(err);

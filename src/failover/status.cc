@@ -1,6 +1,7 @@
 #include "understudy/failover/status.h"
 
 #include "understudy/dns/name.h"
+#include "understudy/dns/types.h"
 #include "understudy/failover/wording.h"
 
 namespace understudy::failover {
@@ -91,7 +92,7 @@ RecordStatus StatusSnapshot::record(size_t i, bool with_why) const {
   const auto& rec = plan().pool_records[i];
   RecordStatus r;
   r.name = dns::nameToText(rec.owner);
-  r.type = rec.type == 28 ? "AAAA" : "A";
+  r.type = rec.type == dns::rrtype::kAaaa ? "AAAA" : "A";
   r.pool = rec.pool;
   if (i < decisions.size()) r.decision = decisions[i];
   r.answer = describeDecision(r.decision);

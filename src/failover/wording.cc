@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "understudy/dns/name.h"
+#include "understudy/dns/types.h"
 
 namespace understudy::failover {
 
@@ -46,7 +47,7 @@ std::string describeDecision(const Decision& d) {
 
 std::string describeRecord(const std::string& owner, uint16_t type) {
   std::string out = dns::nameToText(owner);
-  out += type == 28 ? " AAAA" : " A";
+  out += type == dns::rrtype::kAaaa ? " AAAA" : " A";
   return out;
 }
 
